@@ -1,0 +1,60 @@
+'use strict'
+// The example shop, CommonJS flavour. Each route runs a child process the way real apps do;
+// /greet builds a shell command from the query string (deliberately injectable, for the demo).
+const http = require('node:http')
+const path = require('node:path')
+const cp = require('child_process')
+const { promisify } = require('node:util')
+
+const execAsync = promisify(cp.exec)
+const publicDir = path.join(__dirname, 'public')
+
+const routes = {
+  '/health': async () => ({ ok: true }),
+  '/files': () => new Promise((resolve, reject) => {
+    cp.execFile('ls', ['-1', publicDir], (err, stdout) => err ? reject(err) : resolve({ files: stdout.trim().split('\n') }))
+  }),
+  '/date': async () => ({ date: cp.execFileSync('date', ['-u', '+%Y-%m-%d']).toString().trim() }),
+  '/count': async () => {
+    const out = cp.spawnSync('wc', ['-l', path.join(publicDir, 'catalog.txt')], { encoding: 'utf8' })
+    return { lines: Number(out.stdout.trim().split(' ')[0]) }
+  },
+  '/greet': async (url) => {
+    const name = url.searchParams.get('name') ?? 'world'
+    const { stdout } = await execAsync(`echo Hello ${name}`)
+    return { greeting: stdout.trim() }
+  },
+  '/whoami': () => new Promise((resolve) => {
+    const child = cp.spawn('id', ['-un'])
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.on('close', () => resolve({ user: out.trim() }))
+  }),
+  '/hostname': async () => ({ host: cp.execSync('hostname').toString().trim() }),
+  '/sum': (url) => new Promise((resolve, reject) => {
+    const numbers = (url.searchParams.get('n') ?? '1,2,3').split(',').map(Number)
+    const child = cp.fork(path.join(__dirname, 'worker.js'))
+    child.once('message', (sum) => resolve({ sum }))
+    child.once('error', reject)
+    child.send(numbers)
+  }),
+}
+
+function handle (req, res) {
+  const url = new URL(req.url, 'http://localhost')
+  const route = routes[url.pathname]
+  if (route === undefined) {
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
+    return
+  }
+  route(url).then(
+    (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+    (err) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })))
+}
+
+const server = http.createServer(handle)
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  // The demo and the tests read this line to learn the port.
+  console.log(JSON.stringify({ msg: 'shop listening', port: server.address().port }))
+})
+process.on('SIGTERM', () => server.close(() => process.exit(0)))

@@ -1,0 +1,54 @@
+// The example shop, ES module flavour: named imports of the builtins, which the SDK must see too.
+import http from 'node:http'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execFile, execFileSync, spawn, spawnSync, exec, fork } from 'node:child_process'
+import childProcess from 'child_process'
+
+const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public')
+
+const routes = {
+  '/health': async () => ({ ok: true }),
+  '/files': () => new Promise((resolve, reject) => {
+    execFile('ls', ['-1', publicDir], (err, stdout) => err ? reject(err) : resolve({ files: stdout.trim().split('\n') }))
+  }),
+  '/date': async () => ({ date: execFileSync('date', ['-u', '+%Y-%m-%d']).toString().trim() }),
+  '/count': async () => {
+    const out = spawnSync('wc', ['-l', path.join(publicDir, 'catalog.txt')], { encoding: 'utf8' })
+    return { lines: Number(out.stdout.trim().split(' ')[0]) }
+  },
+  '/greet': (url) => new Promise((resolve, reject) => {
+    const name = url.searchParams.get('name') ?? 'world'
+    exec(`echo Hello ${name}`, (err, stdout) => err ? reject(err) : resolve({ greeting: stdout.trim() }))
+  }),
+  '/whoami': () => new Promise((resolve) => {
+    const child = spawn('id', ['-un'])
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.on('close', () => resolve({ user: out.trim() }))
+  }),
+  '/hostname': async () => ({ host: childProcess.execSync('hostname').toString().trim() }),
+  '/sum': (url) => new Promise((resolve, reject) => {
+    const numbers = (url.searchParams.get('n') ?? '1,2,3').split(',').map(Number)
+    const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js'))
+    child.once('message', (sum) => resolve({ sum }))
+    child.once('error', reject)
+    child.send(numbers)
+  }),
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost')
+  const route = routes[url.pathname]
+  if (route === undefined) {
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
+    return
+  }
+  route(url).then(
+    (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+    (err) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })))
+})
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  console.log(JSON.stringify({ msg: 'shop listening', port: server.address().port }))
+})
+process.on('SIGTERM', () => server.close(() => process.exit(0)))

@@ -1,0 +1,120 @@
+/**
+ * @sidewatch/node-asm: in-process security monitoring for Node.js.
+ *
+ *   node -r @sidewatch/node-asm/register app.js          (CommonJS)
+ *   node --import @sidewatch/node-asm/register app.mjs   (ESM)
+ *   require('@sidewatch/node-asm').start()                (from code, as early as possible)
+ *
+ * start() patches the instrumented modules, subscribes the reporter to their channels and
+ * connects to the agent. It is idempotent (one SDK per process, even with two copies of the
+ * package) and never throws: on an internal error the app runs on without the SDK.
+ */
+import { hostname } from 'node:os'
+import type { Mode } from '@sidewatch/proto'
+import { subscribe } from './channels'
+import { readConfig, type StartOptions } from './config'
+import { Instrumentations } from './hook'
+import { childProcessInstrumentation } from './instrumentations/child_process'
+import { execEvent, type Identity } from './reporter/events'
+import { Reporter, type ReporterStats } from './reporter/reporter'
+import { internalError, internalErrorCount, warnOnce } from './warn'
+
+export type { StartOptions } from './config'
+export type { ReporterStats } from './reporter/reporter'
+export { CHANNEL_NAMES, type ChildProcessContext, type ChildProcessMethod } from './channels'
+export { SDK_ERROR_CODES, SdkError, isSdkError, type SdkErrorCode } from './errors'
+export { VERSION } from './version'
+
+export interface SdkStats extends ReporterStats {
+  /** SDK failures caught before they reached the application. */
+  internal_errors: number
+}
+
+export interface SidewatchHandle {
+  /** False when SIDEWATCH_DISABLED is set or start-up failed. */
+  readonly enabled: boolean
+  /** Unpatches, unsubscribes, writes what is queued if connected, and closes the connection. */
+  stop (): void
+  stats (): SdkStats
+  getMode (): Mode
+}
+
+const kHandle = Symbol.for('sidewatch.node-asm.handle')
+type Global = typeof globalThis & { [kHandle]?: SidewatchHandle }
+
+export function start (options?: StartOptions): SidewatchHandle {
+  const existing = (globalThis as Global)[kHandle]
+  if (existing !== undefined) return existing
+  let handle: SidewatchHandle
+  try {
+    handle = create(options)
+  } catch (err) {
+    internalError('start', err)
+    handle = inactive('monitor')
+  }
+  (globalThis as Global)[kHandle] = handle
+  return handle
+}
+
+/** The running SDK's mode (`monitor` when it is not running). */
+export function getMode (): Mode {
+  return (globalThis as Global)[kHandle]?.getMode() ?? 'monitor'
+}
+
+/** The running SDK's counters (all zero when it is not running). */
+export function stats (): SdkStats {
+  return ((globalThis as Global)[kHandle] ?? inactive('monitor')).stats()
+}
+
+function create (options: StartOptions | undefined): SidewatchHandle {
+  const { config, problems } = readConfig(options)
+  if (problems.length > 0) warnOnce('SW_ERR_CONFIG', problems.join('; '))
+  if (config.disabled) return inactive(config.mode)
+
+  const identity: Identity = {
+    service: config.service,
+    runtime: { name: 'node', version: process.versions.node },
+    pid: process.pid,
+    host: hostname(),
+  }
+  const reporter = new Reporter(config, identity)
+  const unsubscribe = subscribe('childProcessEnd', (ctx) => { reporter.enqueue(execEvent(identity, ctx)) })
+  const instrumentations = new Instrumentations([childProcessInstrumentation])
+  const onBeforeExit = (): void => { try { reporter.beforeExit() } catch (err) { internalError('beforeExit flush', err) } }
+  const onExit = (): void => { try { reporter.exit() } catch (err) { internalError('exit flush', err) } }
+  process.on('beforeExit', onBeforeExit)
+  process.on('exit', onExit)
+  instrumentations.enable()
+  reporter.start()
+
+  const handle: SidewatchHandle = {
+    enabled: true,
+    stop () {
+      try {
+        instrumentations.disable()
+        unsubscribe()
+        process.off('beforeExit', onBeforeExit)
+        process.off('exit', onExit)
+        reporter.stop()
+      } catch (err) {
+        internalError('stop', err)
+      }
+      if ((globalThis as Global)[kHandle] === handle) delete (globalThis as Global)[kHandle]
+    },
+    stats: () => ({ ...reporter.stats(), internal_errors: internalErrorCount() }),
+    getMode: () => reporter.mode,
+  }
+  return handle
+}
+
+function inactive (mode: Mode): SidewatchHandle {
+  const handle: SidewatchHandle = {
+    enabled: false,
+    stop () {
+      if ((globalThis as Global)[kHandle] === handle) delete (globalThis as Global)[kHandle]
+    },
+    stats: () => ({ queued: 0, inflight: 0, sent: 0, acked: 0, rejected: 0, dropped: 0, reconnects: 0, connected: false, internal_errors: internalErrorCount() }),
+    getMode: () => mode,
+  }
+  return handle
+}
