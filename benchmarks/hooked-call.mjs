@@ -8,19 +8,21 @@ import { join } from 'node:path'
 import { root, startAgent, stopAgent } from './agent-process.mjs'
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000)
-const ROUNDS = 3
+const ROUNDS = 5
 const program = `
 const { spawnSync } = require('node:child_process')
 for (let i = 0; i < 100; i++) spawnSync('true')
+const cpu0 = process.cpuUsage()
 const t0 = process.hrtime.bigint()
 for (let i = 0; i < ${CALLS}; i++) spawnSync('true')
 const ns = Number(process.hrtime.bigint() - t0)
-console.log(JSON.stringify({ us_per_call: ns / ${CALLS} / 1000 }))`
+const cpu = process.cpuUsage(cpu0)
+console.log(JSON.stringify({ wall: ns / ${CALLS} / 1000, cpu: (cpu.user + cpu.system) / ${CALLS} }))`
 
 function measure (preload, env) {
   const res = spawnSync(process.execPath, [...preload, '-e', program], { encoding: 'utf8', env: { ...process.env, ...env } })
   if (res.status !== 0) throw new Error(res.stderr)
-  return JSON.parse(res.stdout.trim()).us_per_call
+  return JSON.parse(res.stdout.trim())
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sidewatch-bench-'))
@@ -37,16 +39,22 @@ try {
   }
   await stopAgent(agent)
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const fig = (runs, key) => +median(runs.map((r) => r[key])).toFixed(1)
   const result = {
     calls: CALLS,
-    without_sdk_us_per_call: +median(without).toFixed(1),
-    with_sdk_us_per_call: +median(withSdk).toFixed(1),
+    without_sdk_wall_us: fig(without, 'wall'),
+    with_sdk_wall_us: fig(withSdk, 'wall'),
+    without_sdk_cpu_us: fig(without, 'cpu'),
+    with_sdk_cpu_us: fig(withSdk, 'cpu'),
   }
-  result.added_us_per_call = +(result.with_sdk_us_per_call - result.without_sdk_us_per_call).toFixed(1)
-  result.ratio = +(result.with_sdk_us_per_call / result.without_sdk_us_per_call).toFixed(3)
-  console.log(`spawnSync('true') x ${CALLS}, median of ${ROUNDS} interleaved rounds`)
-  console.log(`without SDK   ${result.without_sdk_us_per_call} µs/call`)
-  console.log(`with SDK      ${result.with_sdk_us_per_call} µs/call  (${result.ratio}x, +${result.added_us_per_call} µs)`)
+  result.wall_ratio = +(result.with_sdk_wall_us / result.without_sdk_wall_us).toFixed(3)
+  result.cpu_ratio = +(result.with_sdk_cpu_us / result.without_sdk_cpu_us).toFixed(3)
+  const spread = (runs, key) => `${Math.min(...runs.map((r) => r[key])).toFixed(0)}–${Math.max(...runs.map((r) => r[key])).toFixed(0)}`
+  console.log(`spawnSync('true') x ${CALLS} per round, median of ${ROUNDS} interleaved rounds (range in brackets)`)
+  console.log(`              wall µs/call          app CPU µs/call`)
+  console.log(`without SDK   ${String(result.without_sdk_wall_us).padEnd(8)} [${spread(without, 'wall')}]   ${String(result.without_sdk_cpu_us).padEnd(8)} [${spread(without, 'cpu')}]`)
+  console.log(`with SDK      ${String(result.with_sdk_wall_us).padEnd(8)} [${spread(withSdk, 'wall')}]   ${String(result.with_sdk_cpu_us).padEnd(8)} [${spread(withSdk, 'cpu')}]`)
+  console.log(`ratio         ${result.wall_ratio}x                  ${result.cpu_ratio}x`)
   console.log(JSON.stringify(result))
 } finally {
   rmSync(dir, { recursive: true, force: true })

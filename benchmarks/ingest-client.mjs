@@ -30,7 +30,7 @@ if (variant === 'sidewatch') {
   if (stats.dropped !== 0 || stats.rejected !== 0) throw new Error(`dropped ${stats.dropped}, rejected ${stats.rejected}`)
 } else {
   const pino = require('pino')
-  const dest = pino.destination({ dest: target, sync: false, minLength: 64 * 1024 })
+  const dest = pino.destination({ dest: target, sync: false, minLength: 4096 })
   const log = pino({ base: null, timestamp: false }, dest)
   for (let i = 0; i < count; i++) {
     // The same envelope and body the SDK builds, so both sides serialize the same bytes.

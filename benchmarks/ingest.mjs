@@ -11,6 +11,8 @@ import { startAgent, stopAgent } from './agent-process.mjs'
 const COUNT = Number(process.env.BENCH_EVENTS ?? 200_000)
 const client = new URL('./ingest-client.mjs', import.meta.url).pathname
 const lines = (file) => { try { return readFileSync(file, 'utf8').split('\n').length - 1 } catch { return 0 } }
+// The agent adds its own agent.stats lines; count only the benchmark's events.
+const execLines = (file) => { try { return readFileSync(file, 'utf8').split('"kind":"process.exec"').length - 1 } catch { return 0 } }
 
 function runClient (args) {
   const res = spawnSync(process.execPath, [client, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
@@ -28,13 +30,13 @@ try {
   while (lines(out) < COUNT) await sleep(5)
   const endToEndMs = Number(process.hrtime.bigint() - started) / 1e6
   await stopAgent(agent)
-  const stored = lines(out)
+  const stored = execLines(out)
 
   // peer: pino in-process to a file.
   const pinoOut = join(dir, 'pino.jsonl')
   const pn = runClient(['pino', String(COUNT), pinoOut])
   const pinoLines = lines(pinoOut)
-  const bytesPerEvent = statSync(out).size / stored
+  const bytesPerEvent = statSync(pinoOut).size / pinoLines
 
   const rate = (n, ms) => Math.round(n / (ms / 1000))
   const result = {

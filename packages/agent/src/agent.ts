@@ -1,0 +1,111 @@
+/**
+ * The agent assembled: sinks, ingest listeners, the metrics server and the stats reporter.
+ * `startAgent` is the programmatic API behind `sidewatch-agent run`.
+ */
+import { defaultConfig, type AgentConfig } from './config'
+import { Ingest } from './ingest/ingest'
+import { parseListenSpec } from './ingest/listen-spec'
+import { createLogger, logLevelFromEnv, type Logger } from './log'
+import { AgentMetrics } from './metrics'
+import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './metrics-server'
+import { openSink } from './sinks/open'
+import { parseSinkSpecs } from './sinks/parse'
+import type { Sink, SinkContext } from './sinks/sink'
+import { SinkSet } from './sinks/sink-set'
+import { StatsReporter } from './stats'
+import { AGENT_VERSION } from './version'
+
+export interface StartOptions {
+  /** Defaults to JSON on stderr at SIDEWATCH_LOG_LEVEL. */
+  log?: Logger
+}
+
+export interface RunningAgent {
+  /** Ingest addresses as bound, e.g. `tcp://127.0.0.1:41234`, `unix:/tmp/sidewatch/agent.sock`. */
+  readonly addresses: string[]
+  /** `HOST:PORT` of the metrics server, when one runs. */
+  readonly metricsAddress: string | undefined
+  /** Stops accepting, closes connections, writes a last agent.stats event and flushes every sink. */
+  close (): Promise<void>
+}
+
+/** Starts an agent. Missing config keys take their defaults. Throws AgentError on bad config. */
+export async function startAgent (config: Partial<AgentConfig> = {}, options: StartOptions = {}): Promise<RunningAgent> {
+  const cfg: AgentConfig = { ...defaultConfig(), ...config }
+  const log = options.log ?? createLogger(logLevelFromEnv(process.env))
+  const listen = cfg.listen.map(parseListenSpec)
+  const sinkSpecs = parseSinkSpecs(cfg.sinks)
+  const metricsAt = cfg.metrics === undefined ? undefined : parseMetricsAddress(cfg.metrics)
+  const metrics = new AgentMetrics()
+  const started = Date.now()
+
+  log.info({
+    version: AGENT_VERSION,
+    config: { ...cfg, token: undefined },
+    token_configured: cfg.token !== undefined,
+  }, 'starting')
+  if (cfg.token === undefined) {
+    log.warn('no token configured: any local process that can reach the listen addresses can report events')
+  }
+  if (cfg.capture !== 'off') log.info({ capture: cfg.capture }, 'packet capture is not implemented in this version')
+  if (cfg.proc === 'on') log.info({ proc: cfg.proc }, '/proc scanning is not implemented in this version')
+
+  const sinkCtx: SinkContext = {
+    log,
+    onError: (sink, err) => {
+      metrics.sinkError(sink)
+      log.error({ code: 'SW_ERR_SINK', sink, err }, 'sink write failed')
+    },
+  }
+  const opened: Sink[] = []
+  const sinks = new SinkSet(opened, log)
+  let ingest: Ingest | undefined
+  let metricsServer: MetricsServer | undefined
+  const stats = new StatsReporter(metrics, sinks, log)
+
+  const stop = async (): Promise<void> => {
+    await metricsServer?.close()
+    await ingest?.close()
+    await sinks.close()
+  }
+
+  try {
+    for (const spec of sinkSpecs) opened.push(await openSink(spec, sinkCtx))
+    ingest = await Ingest.start({
+      listen,
+      token: cfg.token,
+      mode: cfg.mode,
+      maxFrameSize: cfg.maxFrameSize,
+      maxConnections: cfg.maxConnections,
+      maxBatch: cfg.maxBatch,
+      handshakeTimeoutMs: cfg.handshakeTimeoutMs,
+    }, sinks, metrics, log)
+    if (metricsAt !== undefined) {
+      metricsServer = await startMetricsServer(metricsAt, metrics, () => ({
+        version: AGENT_VERSION, uptime_s: Math.round((Date.now() - started) / 1000), connections: metrics.connections,
+      }), log)
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  stats.start(cfg.statsIntervalMs)
+  const addresses = ingest.addresses
+  log.info({ addresses, sinks: opened.map((s) => s.name) }, 'ready')
+
+  let closing: Promise<void> | undefined
+  return {
+    addresses,
+    metricsAddress: metricsServer?.address,
+    close: () => {
+      closing ??= (async () => {
+        await ingest?.close()
+        await stats.stop()
+        await sinks.close()
+        await metricsServer?.close()
+        log.info('stopped')
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,74 @@
+import type * as AgentModule from '../agent'
+import { CONFIG_FILE_KEYS, DEFAULT_SINK, DEFAULT_TCP_LISTEN, resolveConfig } from '../config'
+import type * as LogModule from '../log'
+import { parseCommandArgs } from './args'
+
+/** SIGTERM/SIGINT must end the process within this; past it the agent exits 1. */
+const SHUTDOWN_DEADLINE_MS = 5000
+
+export const RUN_USAGE = `Usage: sidewatch-agent run [options]
+
+Runs the agent: accepts SDK connections, validates their events and stores them.
+
+Options (flags override environment, environment overrides the config file):
+  --config FILE            YAML or JSON config; keys: ${CONFIG_FILE_KEYS.join(', ')}
+  --listen ADDR            unix:/PATH.sock or tcp://127.0.0.1:PORT; repeatable
+                           (env SIDEWATCH_LISTEN, comma-separated; default ${DEFAULT_TCP_LISTEN}
+                           and unix:\${SIDEWATCH_RUN_DIR:-$TMPDIR/sidewatch}/agent.sock)
+  --token TOKEN            token clients must present (env SIDEWATCH_TOKEN; prefer the env)
+  --sink SPEC              jsonl:FILE, jsonl:- (stdout) or sqlite:FILE; repeatable
+                           (env SIDEWATCH_SINKS, comma-separated; default ${DEFAULT_SINK})
+  --capture auto|off|IFACE packet capture (not implemented in this version)
+  --proc on|off            /proc scanning (not implemented in this version)
+  --metrics HOST:PORT      serve /healthz and /metrics (off unless given)
+  -h, --help               this help
+
+Logs are JSON lines on stderr; SIDEWATCH_LOG_LEVEL sets the level (default info).
+SIGTERM or SIGINT stops the agent: connections are closed and sinks flushed within 5 s.
+`
+
+export async function runCommand (argv: string[]): Promise<void> {
+  const { values } = parseCommandArgs('run', {
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      token: { type: 'string' },
+      sink: { type: 'string', multiple: true },
+      capture: { type: 'string' },
+      proc: { type: 'string' },
+      metrics: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help === true) { process.stdout.write(RUN_USAGE); return }
+  const config = resolveConfig(values, process.env)
+  // Loaded once the command line is known to be good, so usage errors answer at once.
+  const { createLogger, logLevelFromEnv } = require('../log') as typeof LogModule
+  const { startAgent } = require('../agent') as typeof AgentModule
+  const log = createLogger(logLevelFromEnv(process.env))
+  const agent = await startAgent(config, { log })
+
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal during shutdown; exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    const deadline = setTimeout(() => {
+      log.error({ signal, deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; forcing exit')
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS)
+    agent.close().then(() => {
+      clearTimeout(deadline)
+      process.exit(0)
+    }, (err: unknown) => {
+      log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+}

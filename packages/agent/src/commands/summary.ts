@@ -1,0 +1,48 @@
+/** One line per event for the human listing: what a person wants to see first, per kind. */
+import type { SidewatchEvent } from '@sidewatch/proto'
+
+export function summarize (event: SidewatchEvent): string {
+  switch (event.kind) {
+    case 'http.request': {
+      const h = event.http
+      return join(h.method, h.route ?? h.url, h.status, h.duration_ms !== undefined && `${Math.round(h.duration_ms)}ms`, h.blocked === true && 'BLOCKED')
+    }
+    case 'http.client': {
+      const h = event.http
+      return join(h.method, h.url, h.status !== undefined ? `→ ${h.status}` : h.error !== undefined && `error: ${h.error}`)
+    }
+    case 'process.exec': return join(event.exec.command_line, event.exec.blocked === true && 'BLOCKED')
+    case 'fs.op': return join(event.fs.op, event.fs.path, event.fs.dest !== undefined && `→ ${event.fs.dest}`, event.fs.blocked === true && 'BLOCKED')
+    case 'attack': {
+      const a = event.attack
+      return join(a.class, 'in', a.sink, `from ${a.input.name}=${JSON.stringify(a.input.value)}`, a.blocked ? 'BLOCKED' : 'monitored')
+    }
+    case 'dependency': return `${event.dependency.name}@${event.dependency.version}`
+    case 'process.start':
+    case 'process.exit': {
+      const p = event.process
+      return join(`pid ${p.pid}`, p.cmdline?.join(' ') ?? p.exe ?? p.comm, p.user !== undefined && `user ${p.user}`,
+        p.exit_code !== undefined && `exit ${p.exit_code}`)
+    }
+    case 'net.flow': {
+      const f = event.flow
+      return join(f.proto, `${f.src}:${f.sport} → ${f.dst}:${f.dport}`, f.scope, f.end,
+        `${f.src_bytes + f.dst_bytes}B`, f.process?.exe)
+    }
+    case 'login.ssh': return join(event.login.user, event.login.peer !== undefined && `from ${event.login.peer.address}`, event.login.tty)
+    case 'cloudtrail': {
+      const c = event.cloudtrail
+      return join(c.event_source, c.event_name, c.principal, c.error_code !== undefined && `error ${c.error_code}`)
+    }
+    case 'alert': return `[${event.alert.priority}] ${event.alert.rule}: ${event.alert.output}`
+    case 'agent.stats': {
+      const counters = Object.entries(event.stats.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`)
+      return join(event.stats.component, counters.length > 0 ? counters.join(' ') : 'all counters 0')
+    }
+    default: return ''
+  }
+}
+
+function join (...parts: Array<string | number | false | undefined>): string {
+  return parts.filter((p) => p !== undefined && p !== false && p !== '').join(' ')
+}

@@ -1,0 +1,37 @@
+/**
+ * Error codes of the agent itself: its command line, configuration, sinks and store. Codes that
+ * travel on the wire (SW_ERR_AUTH, SW_ERR_FRAME_TOO_LARGE, ...) live in @sidewatch/proto.
+ *
+ * The CLI prints an AgentError as one line, `sidewatch-agent: CODE: message`, and exits with
+ * `exitCode`: 2 when what was asked for is invalid, 1 when the environment refused it.
+ */
+export const AGENT_ERROR_CODES = {
+  SW_ERR_USAGE: { exitCode: 2, what: 'the command line has an unknown option, a missing value or a bad value' },
+  SW_ERR_CONFIG: { exitCode: 2, what: 'the configuration file or an environment variable is invalid' },
+  SW_ERR_SINK: { exitCode: 2, what: 'a sink spec is invalid or its target cannot be opened' },
+  SW_ERR_LISTEN: { exitCode: 2, what: 'a listen spec is invalid' },
+  SW_ERR_LISTEN_FAILED: { exitCode: 1, what: 'a listener could not bind (address in use, another agent on the socket)' },
+  SW_ERR_METRICS: { exitCode: 2, what: 'the metrics address is invalid' },
+  SW_ERR_BAD_QUERY: { exitCode: 2, what: 'a search query is not valid FTS5 syntax' },
+  SW_ERR_DB: { exitCode: 2, what: 'the event database is missing, corrupt or not a sidewatch database' },
+} as const satisfies Record<string, { exitCode: number, what: string }>
+
+export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES
+
+export class AgentError extends Error {
+  override readonly name = 'AgentError'
+  readonly code: AgentErrorCode
+
+  constructor (code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  get exitCode (): number {
+    return AGENT_ERROR_CODES[this.code].exitCode
+  }
+}
+
+export function isAgentError (err: unknown): err is AgentError {
+  return err instanceof AgentError
+}

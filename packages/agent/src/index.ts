@@ -1,0 +1,12 @@
+/** @sidewatch/agent: the sidecar agent as a library (the CLI is `sidewatch-agent`). */
+export { startAgent, type RunningAgent, type StartOptions } from './agent'
+export { defaultConfig, resolveConfig, readConfigFile, defaultSocketPath, CONFIG_FILE_KEYS, type AgentConfig, type RunFlags } from './config'
+export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors'
+export { parseListenSpec, formatListenSpec, type ListenSpec } from './ingest/listen-spec'
+export { parseSinkSpec, type SinkSpec } from './sinks/parse'
+export type { Sink, SinkContext } from './sinks/sink'
+export { openSink } from './sinks/open'
+export { openStore, listEvents, searchEvents, ftsPhrases, type EventFilter } from './store/query'
+export { createLogger, type Logger } from './log'
+export { AGENT_VERSION } from './version'
+export { main } from './cli'

@@ -1,0 +1,13 @@
+import { JsonlSink } from './jsonl'
+import { formatSinkSpec, type SinkSpec } from './parse'
+import type { Sink, SinkContext } from './sink'
+import { SqliteSink } from './sqlite'
+
+/** Opens the sink a spec names. Throws SW_ERR_SINK when its target cannot be opened. */
+export function openSink (spec: SinkSpec, ctx: SinkContext): Promise<Sink> {
+  switch (spec.type) {
+    case 'jsonl': return JsonlSink.open(spec.path, ctx)
+    case 'sqlite': return SqliteSink.open(spec.path, ctx)
+    default: throw new Error(`no sink for ${formatSinkSpec(spec)}`)
+  }
+}

@@ -1,0 +1,39 @@
+/** Sink specs: `jsonl:FILE`, `jsonl:-` (stdout), `sqlite:FILE`. */
+import { resolve } from 'node:path'
+import { AgentError } from '../errors'
+
+export type SinkSpec =
+  | { type: 'jsonl', path: string | '-' }
+  | { type: 'sqlite', path: string }
+
+const EXPECTED = 'expected jsonl:FILE, jsonl:- or sqlite:FILE'
+
+export function parseSinkSpec (text: string): SinkSpec {
+  const colon = text.indexOf(':')
+  if (colon <= 0) throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no type; ${EXPECTED}`)
+  const type = text.slice(0, colon)
+  const target = text.slice(colon + 1)
+  if (type !== 'jsonl' && type !== 'sqlite') {
+    throw new AgentError('SW_ERR_SINK', `sink type ${JSON.stringify(type)} in ${JSON.stringify(text)} is not supported; ${EXPECTED}`)
+  }
+  if (target === '') throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no file; ${EXPECTED}`)
+  if (type === 'jsonl') return { type, path: target === '-' ? '-' : resolve(target) }
+  if (target === '-') throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)}: sqlite needs a file, not stdout`)
+  return { type, path: resolve(target) }
+}
+
+export function formatSinkSpec (spec: SinkSpec): string {
+  return `${spec.type}:${spec.path}`
+}
+
+/** Parses a list of specs and refuses the same target twice (two writers on one file). */
+export function parseSinkSpecs (texts: readonly string[]): SinkSpec[] {
+  const specs = texts.map(parseSinkSpec)
+  const seen = new Set<string>()
+  for (const spec of specs) {
+    const key = formatSinkSpec(spec)
+    if (seen.has(key)) throw new AgentError('SW_ERR_SINK', `sink ${key} is listed twice`)
+    seen.add(key)
+  }
+  return specs
+}

@@ -1,0 +1,30 @@
+/**
+ * The contract between ingest and storage. Later sinks (durable spool, https, nats, otlp) plug in
+ * here; ingest only ever sees a Sink (or the SinkSet fanning out to several).
+ */
+import type { SidewatchEvent } from '@sidewatch/proto'
+import type { Logger } from '../log'
+
+export interface Sink {
+  /** The spec it was opened from, for logs and metrics labels (`sqlite:/data/sidewatch.db`). */
+  readonly name: string
+  /**
+   * Takes a batch of valid events. Resolves once the sink owns them (buffered or stored); the
+   * agent acknowledges the batch to the client after that. Rejects when it cannot take them.
+   */
+  write (events: readonly SidewatchEvent[]): Promise<void>
+  /** Resolves once everything written so far has left memory (file written, rows committed). */
+  flush (): Promise<void>
+  /** Flushes, then releases the target. No writes after. */
+  close (): Promise<void>
+}
+
+/** What a sink gets from the agent. */
+export interface SinkContext {
+  log: Logger
+  /** Called when a background flush fails; the sink keeps running. */
+  onError: (sink: string, err: unknown) => void
+}
+
+/** Background flushes run at least this often, and on shutdown. */
+export const FLUSH_INTERVAL_MS = 200

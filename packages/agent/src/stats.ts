@@ -1,0 +1,66 @@
+/**
+ * agent.stats events: the agent's own counters every `stats_interval` and once at shutdown, and
+ * the drop count an SDK reports in its hello.
+ */
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { AgentStatsEvent, HelloMessage } from '@sidewatch/proto'
+import type { Logger } from './log'
+import type { AgentMetrics } from './metrics'
+
+export function statsEvent (component: string, counters: Record<string, number>,
+  envelope: Partial<Omit<AgentStatsEvent, 'kind' | 'stats'>> = {}): AgentStatsEvent {
+  return {
+    id: randomUUID(),
+    ts: new Date().toISOString(),
+    source: 'agent',
+    ...envelope,
+    kind: 'agent.stats',
+    stats: { component, counters },
+  }
+}
+
+/** The event recording that a client dropped `hello.dropped` events, attributed to that client. */
+export function sdkDroppedEvent (hello: HelloMessage): AgentStatsEvent {
+  // Not hello.runtime: hello allows longer names than the event envelope does.
+  return statsEvent('sdk', { dropped_events: hello.dropped ?? 0 }, {
+    service: hello.service,
+    pid: hello.pid,
+    ...(hello.host !== undefined && { host: hello.host }),
+    ...(hello.container !== undefined && { container: hello.container }),
+  })
+}
+
+export interface StatsWriter { write (events: readonly AgentStatsEvent[]): Promise<void> }
+
+export class StatsReporter {
+  #timer: NodeJS.Timeout | undefined
+  #metrics: AgentMetrics
+  #sinks: StatsWriter
+  #log: Logger
+
+  constructor (metrics: AgentMetrics, sinks: StatsWriter, log: Logger) {
+    this.#metrics = metrics
+    this.#sinks = sinks
+    this.#log = log
+  }
+
+  start (intervalMs: number): void {
+    this.#timer = setInterval(() => { void this.report() }, intervalMs).unref()
+  }
+
+  /** Stops the timer and writes the last report. */
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    await this.report()
+  }
+
+  async report (): Promise<void> {
+    const event = statsEvent('agent', this.#metrics.snapshot(), { pid: process.pid, host: hostname() })
+    try {
+      await this.#sinks.write([event])
+    } catch (err) {
+      this.#log.error({ code: 'SW_ERR_SINK', err }, 'could not write agent stats')
+    }
+  }
+}
