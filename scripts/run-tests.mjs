@@ -3,6 +3,9 @@
 // Ruby bridges join here as they land), streams their output, and ends with the one summary
 // line CI reads: `N passed, N failed`. Exit status 1 when anything failed or a suite crashed.
 import { spawn } from 'node:child_process'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -11,7 +14,10 @@ const suites = [
   {
     name: 'typescript (tap)',
     command: 'npx',
-    args: ['tap', '--reporter=terse', ...process.argv.slice(2)],
+    // Plain TAP (terse redraws the terminal even into a pipe); the full TAP goes to
+    // .tap/report.tap, the console gets one line per test file and every failure in full.
+    args: ['tap', '--reporter=tap', ...process.argv.slice(2)],
+    log: '.tap/report.tap',
     env: { TS_NODE_PROJECT: 'tsconfig.test.json' },
     // tap's last words: `# { total: 419, pass: 418, fail: 1, skip: 0 }`
     parse (out) {
@@ -22,13 +28,37 @@ const suites = [
   },
 ]
 
+/**
+ * Echoes a TAP stream briefly: top-level results (one per test file), the summary comment, and
+ * each failing test point with its indented YAML diagnostics.
+ */
+function tapEcho () {
+  let failIndent = -1
+  return (line) => {
+    const indent = line.length - line.trimStart().length
+    const body = line.trimStart()
+    if (failIndent >= 0) {
+      if (indent > failIndent || body === '') { console.log(line); return }
+      failIndent = -1
+    }
+    if (body.startsWith('not ok ')) { failIndent = indent; console.log(line); return }
+    if (indent === 0 && (/^ok \d+ /.test(body) || body.startsWith('# {') || body.startsWith('Bail out'))) console.log(line)
+  }
+}
+
 function run (suite) {
   return new Promise((resolve) => {
     console.log(`\n=== ${suite.name} ===`)
     const child = spawn(suite.command, suite.args, { cwd: root, env: { ...process.env, ...suite.env }, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
-    child.stdout.on('data', (chunk) => { out += chunk; process.stdout.write(chunk) })
+    mkdirSync(dirname(join(root, suite.log)), { recursive: true })
+    const log = createWriteStream(join(root, suite.log))
+    const echo = tapEcho()
+    child.stdout.on('data', (chunk) => { out += chunk; log.write(chunk) })
+    createInterface({ input: child.stdout }).on('line', echo)
     child.on('close', (code, signal) => {
+      log.end()
+      if (code !== 0) console.log(`full output: ${suite.log}`)
       const counts = suite.parse(out)
       if (counts === undefined) {
         console.log(`${suite.name}: no summary (exit ${code ?? signal}); counted as one failure`)
