@@ -33,6 +33,7 @@ t.test('agent killed mid-run, then restarted on the same socket', async (t) => {
     return got.length >= queueSize ? got : undefined
   })
   t.equal(new Set(kept.map((e) => e.id)).size, queueSize, 'the newest events the queue could hold, each once')
+  t.equal(appEvents(agent2.jsonl, 'agent.stats').length, 1, 'the drops are recorded once')
   await agent2.proc.line('agent logs the drops', (l) => String(l.msg).includes('dropped') && l.dropped === whileDown - queueSize)
 
   // Still connected: a new request is reported live.

@@ -1,7 +1,7 @@
 'use strict'
 // The example shop, CommonJS flavour. Each route runs a child process the way real apps do;
 // /greet builds a shell command from the query string (deliberately injectable, for the demo).
-const http = require('node:http')
+const { serve } = require('./serve')
 const path = require('node:path')
 const cp = require('child_process')
 const { promisify } = require('node:util')
@@ -40,21 +40,4 @@ const routes = {
   }),
 }
 
-function handle (req, res) {
-  const url = new URL(req.url, 'http://localhost')
-  const route = routes[url.pathname]
-  if (route === undefined) {
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
-    return
-  }
-  route(url).then(
-    (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-    (err) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })))
-}
-
-const server = http.createServer(handle)
-server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  // The demo and the tests read this line to learn the port.
-  console.log(JSON.stringify({ msg: 'shop listening', port: server.address().port }))
-})
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+serve(routes)

@@ -1,9 +1,9 @@
 // The example shop, ES module flavour: named imports of the builtins, which the SDK must see too.
-import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execFile, execFileSync, spawn, spawnSync, exec, fork } from 'node:child_process'
 import childProcess from 'child_process'
+import { serve } from './serve.js'
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public')
 
@@ -37,18 +37,4 @@ const routes = {
   }),
 }
 
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://localhost')
-  const route = routes[url.pathname]
-  if (route === undefined) {
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}')
-    return
-  }
-  route(url).then(
-    (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-    (err) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })))
-})
-server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  console.log(JSON.stringify({ msg: 'shop listening', port: server.address().port }))
-})
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+serve(routes)

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { AgentStatsEvent, HelloMessage } from '@sidewatch/proto'
+import type { AgentStatsEvent } from '@sidewatch/proto'
 import type { Logger } from './log'
 import type { AgentMetrics } from './metrics'
 
@@ -18,17 +18,6 @@ export function statsEvent (component: string, counters: Record<string, number>,
     kind: 'agent.stats',
     stats: { component, counters },
   }
-}
-
-/** The event recording that a client dropped `hello.dropped` events, attributed to that client. */
-export function sdkDroppedEvent (hello: HelloMessage): AgentStatsEvent {
-  // Not hello.runtime: hello allows longer names than the event envelope does.
-  return statsEvent('sdk', { dropped_events: hello.dropped ?? 0 }, {
-    service: hello.service,
-    pid: hello.pid,
-    ...(hello.host !== undefined && { host: hello.host }),
-    ...(hello.container !== undefined && { container: hello.container }),
-  })
 }
 
 export interface StatsWriter { write (events: readonly AgentStatsEvent[]): Promise<void> }

@@ -21,7 +21,6 @@ import {
 import { checkMessage } from '@sidewatch/proto/schema'
 import type { Logger } from '../log'
 import { countByKind, type AgentMetrics } from '../metrics'
-import { sdkDroppedEvent } from '../stats'
 import { AGENT_VERSION } from '../version'
 import type { TokenCheck } from './auth'
 import { checkBatch } from './batch'
@@ -214,11 +213,12 @@ export class Connection {
       type: 'welcome', version: PROTOCOL_VERSION, agent_version: AGENT_VERSION, session_id: sessionId, config: { mode: this.#opts.mode },
     })
     this.#log.info({ session_id: sessionId, sdk: hello.sdk, runtime: hello.runtime, protocol: hello.version }, 'client connected')
+    // The record of the drops is the client's own agent.stats event (it reports drops during a
+    // session too); hello.dropped feeds the log and the metric only, so nothing is stored twice.
     const dropped = hello.dropped ?? 0
     if (dropped > 0) {
       this.#log.warn({ dropped }, 'client dropped events it could not deliver')
       this.#opts.metrics.sdkDropped(dropped)
-      await this.#store([sdkDroppedEvent(hello)])
     }
   }
 
