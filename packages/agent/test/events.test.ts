@@ -48,7 +48,7 @@ t.test('events reach both sinks and the CLI finds them', async (t) => {
     const rows = human.stdout.trimEnd().split('\n')
     t.match(rows[0], /^TIME +KIND +SOURCE +SERVICE +SUMMARY$/)
     t.equal(rows.length, 6, 'header and 5 events')
-    t.match(human.stdout, /process\.exec +node-asm +checkout +cat \/etc\/passwd/, 'exec summarised by its command line')
+    t.match(human.stdout, /process\.exec +node-asm +checkout +\w+( \(shell\))?: cat \/etc\/passwd/, 'exec summarised by its API and command line')
     t.match(human.stdout, /fs\.op .* open \/srv\/app\/uploads\/a-b\.txt/)
     t.match(human.stdout, /http\.request .* GET \/cart 200 3ms/)
     t.match(human.stdout, /\[warning\] shell_in_container: a shell ran in checkout/)

@@ -11,7 +11,11 @@ export function summarize (event: SidewatchEvent): string {
       const h = event.http
       return join(h.method, h.url, h.status !== undefined ? `→ ${h.status}` : h.error !== undefined && `error: ${h.error}`)
     }
-    case 'process.exec': return join(event.exec.command_line, event.exec.blocked === true && 'BLOCKED')
+    case 'process.exec': {
+      // The API and whether a shell parses the line are what a reader needs to judge it.
+      const e = event.exec
+      return join(`${e.method}${e.shell ? ' (shell)' : ''}:`, e.command_line, e.blocked === true && 'BLOCKED')
+    }
     case 'fs.op': return join(event.fs.op, event.fs.path, event.fs.dest !== undefined && `→ ${event.fs.dest}`, event.fs.blocked === true && 'BLOCKED')
     case 'attack': {
       const a = event.attack
