@@ -42,6 +42,93 @@ export interface ChildProcessContext {
   pid?: number
   /** Set before `end` when no process was started: the error Node reported. */
   error?: Error
+  /**
+   * Set by a `start` subscriber (a detector in block mode) to stop the call before it happens:
+   * the instrumentation then fails the call with this error, the way that API reports errors.
+   */
+  abort?: Error
+}
+
+/** Where a request input came from. */
+export type InputSource = 'query' | 'path' | 'params' | 'body' | 'headers' | 'cookies'
+
+/** One value an attacker controls, flattened: `query.name`, `body.user.email`, `headers.x-forwarded-for`. */
+export interface RequestInput {
+  name: string
+  value: string
+  source: InputSource
+}
+
+/**
+ * The incoming request being served, kept in AsyncLocalStorage for the calls it causes.
+ * Frameworks add inputs as they parse them (route params, bodies), so detectors read `inputs`
+ * at the time of the sink call.
+ */
+export interface RequestContext {
+  /** Unique per request; stamped on every event as `request_id`. */
+  id: string
+  method: string
+  /** Path and query as received. */
+  url: string
+  /** The route template when a framework knows it (`/users/:id`). */
+  route?: string
+  client?: { address: string, port: number }
+  local?: { address: string, port: number }
+  userAgent?: string
+  inputs: RequestInput[]
+  /** Set once the SDK has answered 403 for this request (block mode). */
+  blocked?: boolean
+}
+
+/** `http.server:start` / `:finish`: one incoming request (http, https, http2 compat). */
+export interface HttpServerContext {
+  request: RequestContext
+  /** The Node request and response objects (IncomingMessage / ServerResponse). */
+  req: unknown
+  res: unknown
+  startedAt: number
+  /** Set before `finish`. */
+  status?: number
+  durationMs?: number
+}
+
+/** `http.client:start` / `:end`: one outbound request (http(s).request/get, undici, fetch). */
+export interface HttpClientContext {
+  /** `http`, `https`, `undici`, `fetch`. */
+  api: string
+  method: string
+  /** The full URL as the request will be made. */
+  url: string
+  host: string
+  port?: number
+  /** Set before `end`. */
+  status?: number
+  error?: Error
+  local?: { address: string, port: number }
+  remote?: { address: string, port: number }
+  durationMs?: number
+  /** Set by a `start` subscriber to stop the request: it fails with this error. */
+  abort?: Error
+}
+
+export type FsApi = 'callback' | 'sync' | 'promise' | 'stream'
+
+/** `fs:start` / `:end`: one file-system call. */
+export interface FsContext {
+  /** The fs function: `readFile`, `open`, `createReadStream`, `unlink`, `rename`, ... */
+  op: string
+  api: FsApi
+  /** The path as given (string, Buffer or URL turned into a string). */
+  path: string
+  /** The path resolved against the working directory. */
+  resolved: string
+  /** Second path of rename, copyFile, symlink, link. */
+  dest?: string
+  flags?: string
+  /** Set before `end` when the call failed. */
+  error?: Error
+  /** Set by a `start` subscriber to stop the call: it fails with this error. */
+  abort?: Error
 }
 
 /** The table: the only place a channel name is written. */
@@ -54,11 +141,29 @@ export const CHANNEL_NAMES = {
    * the child's 'error' (with `error`). Exactly one `end` follows each `start`.
    */
   childProcessEnd: 'sidewatch:child_process:end',
+  /** HttpServerContext, published when a request arrives, inside its AsyncLocalStorage scope. */
+  httpServerStart: 'sidewatch:http.server:start',
+  /** The same HttpServerContext, when the response has finished or the connection closed. */
+  httpServerFinish: 'sidewatch:http.server:finish',
+  /** HttpClientContext, before an outbound request is sent. */
+  httpClientStart: 'sidewatch:http.client:start',
+  /** The same HttpClientContext, once the response headers arrived or the request failed. */
+  httpClientEnd: 'sidewatch:http.client:end',
+  /** FsContext, before a file-system call. */
+  fsStart: 'sidewatch:fs:start',
+  /** The same FsContext, after it (sync: on return or throw; async: when it completes). */
+  fsEnd: 'sidewatch:fs:end',
 } as const
 
 export const channels = {
   childProcessStart: dc.channel(CHANNEL_NAMES.childProcessStart) as TypedChannel<ChildProcessContext>,
   childProcessEnd: dc.channel(CHANNEL_NAMES.childProcessEnd) as TypedChannel<ChildProcessContext>,
+  httpServerStart: dc.channel(CHANNEL_NAMES.httpServerStart) as TypedChannel<HttpServerContext>,
+  httpServerFinish: dc.channel(CHANNEL_NAMES.httpServerFinish) as TypedChannel<HttpServerContext>,
+  httpClientStart: dc.channel(CHANNEL_NAMES.httpClientStart) as TypedChannel<HttpClientContext>,
+  httpClientEnd: dc.channel(CHANNEL_NAMES.httpClientEnd) as TypedChannel<HttpClientContext>,
+  fsStart: dc.channel(CHANNEL_NAMES.fsStart) as TypedChannel<FsContext>,
+  fsEnd: dc.channel(CHANNEL_NAMES.fsEnd) as TypedChannel<FsContext>,
 } as const
 
 type PayloadOf<K extends keyof typeof channels> = (typeof channels)[K] extends TypedChannel<infer T> ? T : never
