@@ -90,7 +90,8 @@ t.test('a client that never says hello is dropped after the handshake timeout', 
   const silent = await TestClient.connect(agent.tcp)
   t.match(await silent.next(), { type: 'error', code: 'SW_ERR_HANDSHAKE_TIMEOUT' })
   await silent.waitClosed()
-  t.ok(Date.now() - started < 3000, 'closed promptly')
+  // Far below the 10 s default: the configured 300 ms was used, however loaded the machine.
+  t.ok(Date.now() - started < 8000, 'closed after the configured timeout, not the default')
   const client = await TestClient.connect(agent.unix)
   t.match(await client.hello(), { type: 'welcome', config: { mode: 'block' } }, 'mode from the config file')
   await client.close()

@@ -83,7 +83,7 @@ t.test('stats events are valid, and summaries say what happened', async (t) => {
   t.equal(validateEvent(ev), undefined)
   t.match(ev.stats.counters, { connections: 1, connections_total: 1, protocol_errors: 1, 'protocol_errors.SW_ERR_AUTH': 1 })
   t.equal(summarize(ev), 'agent connections=1 connections_total=1 protocol_errors=1 protocol_errors.SW_ERR_AUTH=1')
-  t.equal(summarize(events.exec()), 'cat /etc/passwd')
+  t.equal(summarize(events.exec()), 'exec (shell): cat /etc/passwd')
 })
 
 t.test('the human listing neutralises control characters from event text', async (t) => {

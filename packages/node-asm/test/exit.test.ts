@@ -9,8 +9,14 @@ import type { ProcessExecEvent } from '@sidewatch/proto'
 import { FakeAgent } from './helpers/fake-agent'
 import { runFixture } from './helpers/run-fixture'
 
-/** Well under the default 2000 ms flush timeout: "the exit was not delayed". */
-const PROMPT_MS = 1500
+/**
+ * "The exit was not delayed", without a timing assertion that a loaded machine can break: where
+ * the SDK must not hold the process, the test sets a 20 s flush timeout, so a held process would
+ * take 20 s or more, and a prompt one (however slow the machine) far less than 10 s.
+ */
+const HOLD_MS = 20000
+const PROMPT_MS = 10000
+const HOLD = { SIDEWATCH_FLUSH_TIMEOUT_MS: String(HOLD_MS) }
 
 /** A loopback port with nothing listening on it (connection refused). */
 async function refusedAddress (): Promise<string> {
@@ -32,7 +38,7 @@ async function hungAgent (t: Test): Promise<{ address: string, accepted: () => n
 }
 
 t.test('agent down (connection refused): the app exits normally and at once', async (t) => {
-  const run = await runFixture('short.js', { env: { SIDEWATCH_AGENT: await refusedAddress() } })
+  const run = await runFixture('short.js', { env: { ...HOLD, SIDEWATCH_AGENT: await refusedAddress() } })
   t.equal(run.code, 0)
   t.equal(run.stdout, 'done\n')
   t.equal(run.stderr, '', 'no warning for one failed attempt')
@@ -42,7 +48,7 @@ t.test('agent down (connection refused): the app exits normally and at once', as
 t.test('agent down (no unix socket): the app exits normally and at once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sidewatch-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const run = await runFixture('short.js', { env: { SIDEWATCH_AGENT: `unix:${join(dir, 'nobody.sock')}` } })
+  const run = await runFixture('short.js', { env: { ...HOLD, SIDEWATCH_AGENT: `unix:${join(dir, 'nobody.sock')}` } })
   t.equal(run.code, 0)
   t.equal(run.stdout, 'done\n')
   t.ok(run.ms < PROMPT_MS, `exited in ${run.ms} ms`)
@@ -55,7 +61,7 @@ t.test('agent hung (accepts, never answers): the exit waits at most the flush ti
   t.equal(run.stdout, 'done\n')
   t.ok(agent.accepted() >= 1, 'the SDK did connect')
   t.ok(run.ms >= 550, `held for the flush timeout (${run.ms} ms)`)
-  t.ok(run.ms < 600 + PROMPT_MS, `and no longer (${run.ms} ms)`)
+  t.ok(run.ms < 600 + PROMPT_MS, `and not much longer (${run.ms} ms)`)
 })
 
 t.test('agent that never acks: the exit waits at most the flush timeout, the event is written', async (t) => {
@@ -70,7 +76,7 @@ t.test('agent that never acks: the exit waits at most the flush timeout, the eve
 t.test('agent up: a script that ends at once still delivers its event, promptly', async (t) => {
   const agent = await FakeAgent.start()
   t.teardown(() => agent.close())
-  const run = await runFixture('short.js', { env: { SIDEWATCH_AGENT: agent.address } })
+  const run = await runFixture('short.js', { env: { ...HOLD, SIDEWATCH_AGENT: agent.address } })
   t.equal(run.code, 0)
   t.ok(run.ms < PROMPT_MS, `exited in ${run.ms} ms`)
   const [event] = agent.eventsOf('process.exec') as ProcessExecEvent[]
@@ -80,10 +86,10 @@ t.test('agent up: a script that ends at once still delivers its event, promptly'
 t.test('a live connection and armed timers do not keep the process alive', async (t) => {
   const agent = await FakeAgent.start()
   t.teardown(() => agent.close())
-  const run = await runFixture('connected-idle.js', { env: { SIDEWATCH_AGENT: agent.address } })
+  const run = await runFixture('connected-idle.js', { env: { ...HOLD, SIDEWATCH_AGENT: agent.address } })
   t.equal(run.code, 0)
   t.same(JSON.parse(run.stdout), { connected: true }, 'the session was up when the app went idle')
-  t.ok(run.ms < PROMPT_MS + 500, `exited on its own in ${run.ms} ms`)
+  t.ok(run.ms < PROMPT_MS, `exited on its own in ${run.ms} ms`)
 })
 
 t.test("process.exit() right after an event: the 'exit' handler writes it", async (t) => {
@@ -100,7 +106,7 @@ t.test("process.exit() right after an event: the 'exit' handler writes it", asyn
 t.test('wrong token: one warning line, the app is unaffected', async (t) => {
   const agent = await FakeAgent.start({ token: 'right' })
   t.teardown(() => agent.close())
-  const run = await runFixture('until.js', { args: ['rejected', 'end'], env: { SIDEWATCH_AGENT: agent.address, SIDEWATCH_TOKEN: 'wrong' } })
+  const run = await runFixture('until.js', { args: ['rejected', 'end'], env: { ...HOLD, SIDEWATCH_AGENT: agent.address, SIDEWATCH_TOKEN: 'wrong' } })
   t.equal(run.code, 0)
   t.match(JSON.parse(run.stdout), { ready: true, stats: { connected: false } })
   t.ok(agent.hellos.length >= 2, `refused ${agent.hellos.length} times (start and exit flush), warned once`)
@@ -108,7 +114,7 @@ t.test('wrong token: one warning line, the app is unaffected', async (t) => {
   t.equal(lines.length, 1, `exactly one line on stderr: ${run.stderr}`)
   t.match(lines[0], /^sidewatch: SW_ERR_AGENT_REJECTED: agent at tcp:\/\/127\.0\.0\.1:\d+ refused the handshake \(SW_ERR_AUTH: /)
   t.equal(agent.events.length, 0)
-  t.ok(run.ms < PROMPT_MS + 500, `exited in ${run.ms} ms`)
+  t.ok(run.ms < PROMPT_MS, `exited in ${run.ms} ms`)
 })
 
 t.test('bad settings: one SW_ERR_CONFIG line naming them, defaults used, app unaffected', async (t) => {
