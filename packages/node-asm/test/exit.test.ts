@@ -41,7 +41,8 @@ t.test('agent down (connection refused): the app exits normally and at once', as
   const run = await runFixture('short.js', { env: { ...HOLD, SIDEWATCH_AGENT: await refusedAddress() } })
   t.equal(run.code, 0)
   t.equal(run.stdout, 'done\n')
-  t.equal(run.stderr, '', 'no warning for one failed attempt')
+  // Quiet for a brief outage; after five failed attempts in a row (a slow machine gets there) one line says so.
+  t.match(run.stderr, /^(sidewatch: SW_ERR_AGENT_UNREACHABLE: [^\n]*\n)?$/, 'at most the one unreachable warning')
   t.ok(run.ms < PROMPT_MS, `exited in ${run.ms} ms`)
 })
 
