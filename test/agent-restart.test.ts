@@ -13,9 +13,12 @@ t.test('agent killed mid-run, then restarted on the same socket', async (t) => {
     SIDEWATCH_AGENT: `unix:${agent1.unix}`, SIDEWATCH_TOKEN: 'e2e-token', SIDEWATCH_QUEUE_SIZE: String(queueSize),
   })
   const appEvents = (file: string, kind: string) => readJsonl(file).filter((e) => e.kind === kind && e.pid === app.proc.child.pid)
+  // Each /date request makes two events: its process.exec and its http.request.
+  const perRequest = ['process.exec', 'http.request']
+  const requestEvents = (file: string) => readJsonl(file).filter((e) => perRequest.includes(e.kind) && e.pid === app.proc.child.pid)
 
   t.equal((await get(app.port, '/date')).status, 200)
-  await waitFor('the first event stored and acknowledged', () => appEvents(agent1.jsonl, 'process.exec').length === 1 || undefined)
+  await waitFor('the first request\'s events stored and acknowledged', () => requestEvents(agent1.jsonl).length === 2 || undefined)
 
   await agent1.proc.stop('SIGKILL')
   const whileDown = 12
@@ -27,14 +30,14 @@ t.test('agent killed mid-run, then restarted on the same socket', async (t) => {
   const agent2 = await startAgent(t, tempDir(t), { unix: agent1.unix })
   const stats = await waitFor('the SDK reports its drops', () =>
     appEvents(agent2.jsonl, 'agent.stats').find((e) => e.stats.component === 'sdk'))
-  t.equal(stats.stats.counters.dropped_events, whileDown - queueSize, 'exact count of dropped events')
+  t.equal(stats.stats.counters.dropped_events, perRequest.length * whileDown - queueSize, 'exact count of dropped events')
   const kept = await waitFor('the queued events delivered', () => {
-    const got = appEvents(agent2.jsonl, 'process.exec')
+    const got = requestEvents(agent2.jsonl)
     return got.length >= queueSize ? got : undefined
   })
   t.equal(new Set(kept.map((e) => e.id)).size, queueSize, 'the newest events the queue could hold, each once')
   t.equal(appEvents(agent2.jsonl, 'agent.stats').length, 1, 'the drops are recorded once')
-  await agent2.proc.line('agent logs the drops', (l) => String(l.msg).includes('dropped') && l.dropped === whileDown - queueSize)
+  await agent2.proc.line('agent logs the drops', (l) => String(l.msg).includes('dropped') && l.dropped === perRequest.length * whileDown - queueSize)
 
   // Still connected: a new request is reported live.
   t.equal((await get(app.port, '/whoami')).status, 200)

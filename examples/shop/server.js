@@ -2,6 +2,8 @@
 // The example shop, CommonJS flavour. Each route runs a child process the way real apps do;
 // /greet builds a shell command from the query string (deliberately injectable, for the demo).
 const { serve } = require('./serve')
+const fs = require('node:fs')
+const http = require('node:http')
 const path = require('node:path')
 const cp = require('child_process')
 const { promisify } = require('node:util')
@@ -31,6 +33,16 @@ const routes = {
     child.on('close', () => resolve({ user: out.trim() }))
   }),
   '/hostname': async () => ({ host: cp.execSync('hostname').toString().trim() }),
+  // Reads a file of the public folder by name (path.join normalises ../ away: traversable).
+  '/file': async (url) => ({ text: fs.readFileSync(path.join(publicDir, url.searchParams.get('name') ?? 'logo.txt'), 'utf8') }),
+  // Fetches a preview of any URL the client names (server-side request forgery, for the demo).
+  '/preview': (url) => new Promise((resolve, reject) => {
+    http.get(url.searchParams.get('url') ?? 'http://127.0.0.1:1/', (res) => {
+      let body = ''
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode, body: body.slice(0, 200) }))
+    }).on('error', reject)
+  }),
   '/sum': (url) => new Promise((resolve, reject) => {
     const numbers = (url.searchParams.get('n') ?? '1,2,3').split(',').map(Number)
     const child = cp.fork(path.join(__dirname, 'worker.js'))

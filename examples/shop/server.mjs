@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { execFile, execFileSync, spawn, spawnSync, exec, fork } from 'node:child_process'
 import childProcess from 'child_process'
 import { serve } from './serve.js'
+import { readFileSync } from 'node:fs'
+import { get } from 'node:http'
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public')
 
@@ -28,6 +30,14 @@ const routes = {
     child.on('close', () => resolve({ user: out.trim() }))
   }),
   '/hostname': async () => ({ host: childProcess.execSync('hostname').toString().trim() }),
+  '/file': async (url) => ({ text: readFileSync(path.join(publicDir, url.searchParams.get('name') ?? 'logo.txt'), 'utf8') }),
+  '/preview': (url) => new Promise((resolve, reject) => {
+    get(url.searchParams.get('url') ?? 'http://127.0.0.1:1/', (res) => {
+      let body = ''
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode, body: body.slice(0, 200) }))
+    }).on('error', reject)
+  }),
   '/sum': (url) => new Promise((resolve, reject) => {
     const numbers = (url.searchParams.get('n') ?? '1,2,3').split(',').map(Number)
     const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.js'))

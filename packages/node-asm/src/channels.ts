@@ -129,6 +129,8 @@ export interface FsContext {
   error?: Error
   /** Set by a `start` subscriber to stop the call: it fails with this error. */
   abort?: Error
+  /** Set by a `start` subscriber that found request input turning this call into an attack. */
+  attack?: string
 }
 
 /** The table: the only place a channel name is written. */

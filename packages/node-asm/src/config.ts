@@ -16,8 +16,10 @@ export interface Config {
   token: string | undefined
   /** SIDEWATCH_SERVICE: default from package.json in the working directory, or the script name. */
   service: string
-  /** SIDEWATCH_MODE: the mode until an agent's welcome says otherwise. */
+  /** SIDEWATCH_MODE: the mode; unless `modePinned`, an agent's welcome may change it. */
   mode: Mode
+  /** True when the application set the mode itself (SIDEWATCH_MODE or start({ mode })): the agent cannot change it. */
+  modePinned?: boolean
   /** SIDEWATCH_QUEUE_SIZE: events kept while the agent is away; the oldest are dropped past it. */
   queueSize: number
   /** SIDEWATCH_BATCH_SIZE / SIDEWATCH_BATCH_BYTES: a batch is sent when it reaches either. */
@@ -83,8 +85,11 @@ export function readConfig (options: StartOptions = {}, env: NodeJS.ProcessEnv =
 
   const modeText = options.mode ?? env.SIDEWATCH_MODE ?? 'monitor'
   let mode: Mode = 'monitor'
-  if (modeText === 'monitor' || modeText === 'block') mode = modeText
-  else problems.push(`SIDEWATCH_MODE=${JSON.stringify(modeText)} is not monitor or block; using monitor`)
+  let modePinned = false
+  if (modeText === 'monitor' || modeText === 'block') {
+    mode = modeText
+    modePinned = options.mode !== undefined || env.SIDEWATCH_MODE !== undefined
+  } else problems.push(`SIDEWATCH_MODE=${JSON.stringify(modeText)} is not monitor or block; using monitor`)
 
   let service = options.service ?? env.SIDEWATCH_SERVICE
   if (service !== undefined && (service.length === 0 || service.length > 256)) {
@@ -98,7 +103,7 @@ export function readConfig (options: StartOptions = {}, env: NodeJS.ProcessEnv =
   if (ints.reconnectMaxMs < ints.reconnectMinMs) ints.reconnectMaxMs = ints.reconnectMinMs
 
   return {
-    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, ...ints },
+    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, modePinned, ...ints },
     problems,
   }
 }

@@ -10,6 +10,7 @@ export const SDK_ERROR_CODES = {
   SW_ERR_AGENT_REJECTED: 'the agent refused the handshake (wrong token, unsupported protocol version, ...)',
   SW_ERR_AGENT_PROTOCOL: 'the agent sent bytes that are not valid sidewatch frames; the connection is dropped',
   SW_ERR_INTERNAL: 'an SDK hook or callback failed; the application call went through unchanged',
+  SW_ERR_BLOCKED: 'block mode stopped a call that request input had turned into an attack (the one error the SDK raises in the application, in place of the call)',
 } as const
 
 export type SdkErrorCode = keyof typeof SDK_ERROR_CODES
@@ -27,4 +28,20 @@ export class SdkError extends Error {
 
 export function isSdkError (err: unknown): err is SdkError {
   return err instanceof SdkError
+}
+
+/**
+ * The error a blocked call fails with (block mode only), raised the way the blocked API reports
+ * errors: thrown, passed to the callback, rejected, or emitted. It names the attack class so the
+ * application's logs say why.
+ */
+export class BlockedError extends Error {
+  override readonly name = 'SidewatchBlockedError'
+  readonly code = 'SW_ERR_BLOCKED'
+  readonly attackClass: string
+
+  constructor (attackClass: string, sink: string) {
+    super(`sidewatch blocked ${sink}: request input made it a ${attackClass.replace('_', ' ')}`)
+    this.attackClass = attackClass
+  }
 }

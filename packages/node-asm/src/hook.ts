@@ -30,8 +30,11 @@ export interface InstrumentationDefinition {
 export class Instrumentations {
   readonly #definitions: readonly InstrumentationDefinition[]
   #hook: Hook | undefined
-  /** Every module object patched, with its definition, so disable() can undo them all. */
-  #patched = new Map<Record<string, unknown>, InstrumentationDefinition>()
+  /**
+   * Every (module object, definition) patched, in order, so disable() can undo them all: one
+   * module may be patched by several definitions (http: the server and the client side).
+   */
+  #patched: Array<[Record<string, unknown>, InstrumentationDefinition]> = []
   #enabled = false
 
   constructor (definitions: readonly InstrumentationDefinition[]) {
@@ -76,10 +79,10 @@ export class Instrumentations {
     this.#enabled = false
     this.#hook?.unhook()
     this.#hook = undefined
-    for (const [moduleExports, def] of this.#patched) {
+    for (const [moduleExports, def] of this.#patched.reverse()) {
       try { def.unpatch(moduleExports) } catch (err) { internalError(`unpatching ${def.name}`, err) }
     }
-    this.#patched.clear()
+    this.#patched = []
     syncBuiltinESMExports()
   }
 
@@ -87,7 +90,7 @@ export class Instrumentations {
     if (moduleExports === null || (typeof moduleExports !== 'object' && typeof moduleExports !== 'function')) return
     try {
       def.patch(moduleExports)
-      this.#patched.set(moduleExports, def)
+      if (!this.#patched.some(([m, d]) => m === moduleExports && d === def)) this.#patched.push([moduleExports, def])
     } catch (err) {
       internalError(`patching ${def.name}`, err)
     }

@@ -11,18 +11,20 @@
  */
 import { hostname } from 'node:os'
 import type { Mode } from '@sidewatch/proto'
-import { subscribe } from './channels'
 import { readConfig, type StartOptions } from './config'
 import { Instrumentations } from './hook'
-import { childProcessInstrumentation } from './instrumentations/child_process'
-import { execEvent, type Identity } from './reporter/events'
+import { INSTRUMENTATIONS } from './instrumentation-list'
+import { observe } from './observe'
+import { protect } from './protect'
+import type { Identity } from './reporter/envelope'
 import { Reporter, type ReporterStats } from './reporter/reporter'
 import { internalError, internalErrorCount, warnOnce } from './warn'
 
 export type { StartOptions } from './config'
 export type { ReporterStats } from './reporter/reporter'
-export { CHANNEL_NAMES, type ChildProcessContext, type ChildProcessMethod } from './channels'
-export { SDK_ERROR_CODES, SdkError, isSdkError, type SdkErrorCode } from './errors'
+export { CHANNEL_NAMES, type ChildProcessContext, type ChildProcessMethod, type RequestContext, type RequestInput } from './channels'
+export { currentRequest } from './request-context'
+export { SDK_ERROR_CODES, SdkError, isSdkError, BlockedError, type SdkErrorCode } from './errors'
 export { VERSION } from './version'
 
 export interface SdkStats extends ReporterStats {
@@ -78,8 +80,10 @@ function create (options: StartOptions | undefined): SidewatchHandle {
     host: hostname(),
   }
   const reporter = new Reporter(config, identity)
-  const unsubscribe = subscribe('childProcessEnd', (ctx) => { reporter.enqueue(execEvent(identity, ctx)) })
-  const instrumentations = new Instrumentations([childProcessInstrumentation])
+  const report = (event: Parameters<Reporter['enqueue']>[0]): void => { reporter.enqueue(event) }
+  const unobserve = observe(identity, report)
+  const unprotect = protect({ identity, report, mode: () => reporter.mode })
+  const instrumentations = new Instrumentations(INSTRUMENTATIONS)
   const onBeforeExit = (): void => { try { reporter.beforeExit() } catch (err) { internalError('beforeExit flush', err) } }
   const onExit = (): void => { try { reporter.exit() } catch (err) { internalError('exit flush', err) } }
   process.on('beforeExit', onBeforeExit)
@@ -92,7 +96,8 @@ function create (options: StartOptions | undefined): SidewatchHandle {
     stop () {
       try {
         instrumentations.disable()
-        unsubscribe()
+        unprotect()
+        unobserve()
         process.off('beforeExit', onBeforeExit)
         process.off('exit', onExit)
         reporter.stop()

@@ -43,8 +43,8 @@ function unixPath (t: Test): string {
 t.test('hello carries identity, token and version; welcome sets the mode', async (t) => {
   const agent = await FakeAgent.start({ token: 'secret', mode: 'block' })
   t.teardown(() => agent.close())
-  const r = reporter(t, agent.address, { token: 'secret', mode: 'monitor' })
-  t.equal(r.mode, 'monitor', 'SIDEWATCH_MODE until the agent says otherwise')
+  const r = reporter(t, agent.address, { token: 'secret' })
+  t.equal(r.mode, 'monitor', 'monitor until the agent says otherwise')
   r.start()
   await waitUntil('connected', () => r.stats().connected)
   t.match(agent.hellos[0], {
@@ -53,6 +53,15 @@ t.test('hello carries identity, token and version; welcome sets the mode', async
   })
   t.notOk('dropped' in (agent.hellos[0] ?? {}), 'no dropped field when nothing was dropped')
   t.equal(r.mode, 'block', "the welcome's config.mode")
+})
+
+t.test('a mode the application set itself is not changed by the welcome', async (t) => {
+  const agent = await FakeAgent.start({ mode: 'monitor' })
+  t.teardown(() => agent.close())
+  const r = reporter(t, agent.address, { mode: 'block' })
+  r.start()
+  await waitUntil('connected', () => r.stats().connected)
+  t.equal(r.mode, 'block', 'SIDEWATCH_MODE / start({ mode }) wins over the agent')
 })
 
 t.test('batches by count, by bytes and by time', async (t) => {

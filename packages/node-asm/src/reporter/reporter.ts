@@ -33,7 +33,7 @@ import { Connection } from './connection'
 import { statsEvent, type Identity } from './events'
 import { BoundedQueue } from './queue'
 
-export type ReporterConfig = Pick<Config, 'agent' | 'token' | 'mode' | 'queueSize' | 'batchEvents' | 'batchBytes' |
+export type ReporterConfig = Pick<Config, 'agent' | 'token' | 'mode' | 'modePinned' | 'queueSize' | 'batchEvents' | 'batchBytes' |
   'flushIntervalMs' | 'flushTimeoutMs' | 'handshakeTimeoutMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'maxInflightBatches'>
 
 export interface ReporterStats {
@@ -100,7 +100,7 @@ export class Reporter {
     this.#backoff = new Backoff({ minMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs })
   }
 
-  /** The mode detectors apply: SIDEWATCH_MODE until an agent's welcome sets it. */
+  /** The mode detectors apply: SIDEWATCH_MODE when the app set it, else the agent's (monitor until a welcome). */
   get mode (): Mode {
     return this.#mode
   }
@@ -204,7 +204,7 @@ export class Reporter {
         this.#state = 'ready'
         this.#failures = 0
         this.#backoff.reset()
-        if (message.config?.mode === 'monitor' || message.config?.mode === 'block') this.#mode = message.config.mode
+        if (this.#config.modePinned !== true && (message.config?.mode === 'monitor' || message.config?.mode === 'block')) this.#mode = message.config.mode
         this.#pump()
         return
       case 'ack':

@@ -1,0 +1,10 @@
+/** The attack detectors: pure functions of a sink argument and the current request's inputs. */
+export type { AttackClass, Finding } from './finding'
+export { detectShellInjection } from './shell-injection'
+export { detectCommandInjection } from './command-injection'
+export { detectPathTraversal } from './path-traversal'
+export { detectSsrf } from './ssrf'
+export { classifyDestination, type Destination } from './ip-address'
+export { isSensitivePath } from './sensitive-paths'
+export { isShellBinary } from './shell-binary'
+export { lexShell } from './shell-lexer'

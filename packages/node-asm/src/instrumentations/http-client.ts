@@ -1,0 +1,181 @@
+/**
+ * Outbound HTTP through Node's http and https modules: wraps `request` and `get` of both and
+ * publishes each request on `sidewatch:http.client:start` (before it is sent: api, method, url,
+ * host, port) and `:end` once, when the response headers arrived (`status`) or the request
+ * failed (`error`), with the socket's addresses (set when it connects) and `durationMs`.
+ *
+ * The ClientRequest is left as the app made it: no 'response' or 'error' listener is added (either
+ * would change what Node does when the app has none: dump the response, crash on the error).
+ * Responses are seen on Node's own `http.client.response.finish` channel, errors through
+ * `errorMonitor`, and the socket through the 'socket' event.
+ *
+ * A `start` subscriber can set `ctx.abort`: the request is then made without an agent and with a
+ * `createConnection` that fails, so the app gets the same ClientRequest, no socket is opened,
+ * nothing is sent, and the request emits 'error' with the abort error.
+ *
+ * One definition patches both modules (`http`, then `https` from patch()).
+ */
+import shimmer = require('shimmer')
+import dc = require('node:diagnostics_channel')
+import { errorMonitor } from 'node:events'
+import type { ClientRequest, IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { channels, type HttpClientContext, type TypedChannel } from '../channels'
+import type { InstrumentationDefinition } from '../hook'
+import { internalError } from '../warn'
+import { describeRequest } from './http-client-target'
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
+type Exports = Record<string, unknown>
+
+const kOriginal = Symbol('sidewatch.original')
+const start = channels.httpClientStart
+const end = channels.httpClientEnd
+const METHODS = ['request', 'get'] as const
+const RESPONSE_CHANNEL = 'http.client.response.finish'
+
+/** Requests published on start and not yet on end, with when they started. */
+const pending = new WeakMap<object, { ctx: HttpClientContext, startedAt: number }>()
+/** http.get → request, and calls made by subscribers while publishing, are not reported again. */
+let depth = 0
+let patchedModules = 0
+
+export const httpClientInstrumentation: InstrumentationDefinition = {
+  name: 'http',
+  builtin: true,
+  patch (http: Exports): void {
+    patchModule(http, 'http')
+    patchModule(require('node:https') as Exports, 'https')
+  },
+  unpatch (http: Exports): void {
+    unpatchModule(http)
+    unpatchModule(require('node:https') as Exports)
+  },
+}
+
+export function isWrapped (fn: unknown): boolean {
+  return typeof fn === 'function' && kOriginal in fn
+}
+
+function patchModule (module: Exports, api: 'http' | 'https'): void {
+  for (const method of METHODS) {
+    const current = module[method]
+    if (typeof current !== 'function' || isWrapped(current)) continue
+    shimmer.wrap(module, method, (original) => wrapRequest(api, original as AnyFunction))
+    if (patchedModules++ === 0) dc.subscribe(RESPONSE_CHANNEL, onResponse)
+  }
+}
+
+function unpatchModule (module: Exports): void {
+  for (const method of METHODS) {
+    if (!isWrapped(module[method])) continue
+    shimmer.unwrap(module, method)
+    if (--patchedModules === 0) dc.unsubscribe(RESPONSE_CHANNEL, onResponse)
+  }
+}
+
+function wrapRequest (api: 'http' | 'https', original: AnyFunction): AnyFunction {
+  const wrapped = function (this: unknown): unknown {
+    if (depth !== 0 || !(start.hasSubscribers || end.hasSubscribers)) return original.apply(this, arguments as unknown as unknown[])
+    let ctx: HttpClientContext | undefined
+    try {
+      ctx = describeRequest(api, arguments)
+    } catch (err) {
+      internalError(`describing ${api}.${original.name}()`, err)
+    }
+    if (ctx === undefined) return original.apply(this, arguments as unknown as unknown[])
+    const startedAt = performance.now()
+    publish(start, ctx)
+    const abort = ctx.abort
+    const args = abort === undefined ? arguments as unknown as unknown[] : withFailingConnection(arguments, abort)
+    let req: ClientRequest
+    depth++
+    try {
+      req = original.apply(this, args) as ClientRequest
+    } catch (err) {
+      depth--
+      settle(ctx, startedAt, err)
+      throw err
+    }
+    depth--
+    if (abort !== undefined) {
+      settle(ctx, startedAt, abort)
+      return req
+    }
+    try {
+      watch(req, ctx, startedAt)
+    } catch (err) {
+      internalError(`watching ${api}.${original.name}()`, err)
+    }
+    return req
+  }
+  Object.defineProperty(wrapped, 'length', { value: original.length, configurable: true })
+  Object.defineProperty(wrapped, 'name', { value: original.name, configurable: true })
+  Object.defineProperty(wrapped, kOriginal, { value: original })
+  return wrapped
+}
+
+/** The same call, with options that make ClientRequest skip the agent and fail to connect. */
+function withFailingConnection (args: IArguments, abort: Error): unknown[] {
+  const createConnection = (_opts: unknown, oncreate: (err: Error) => void): undefined => { oncreate(abort); return undefined }
+  const override = { agent: undefined, createConnection }
+  const [input, second, ...rest] = Array.prototype.slice.call(args) as unknown[]
+  if (typeof input === 'string' || input instanceof URL) {
+    if (second !== null && typeof second === 'object') return [input, { ...second, ...override }, ...rest]
+    return [input, override, ...(second === undefined ? rest : [second, ...rest])]
+  }
+  // An options object may carry what Node reads through its prototype: keep it underneath.
+  const options = Object.assign(Object.create((input ?? {}) as object) as Exports, override)
+  return second === undefined ? [options, ...rest] : [options, second, ...rest]
+}
+
+function watch (req: ClientRequest, ctx: HttpClientContext, startedAt: number): void {
+  pending.set(req, { ctx, startedAt })
+  req.once(errorMonitor, (err: Error) => {
+    if (pending.delete(req)) settle(ctx, startedAt, err)
+  })
+  req.once('socket', (socket: Socket) => {
+    if (socket.connecting) socket.once('connect', () => { addresses(ctx, socket) })
+    else addresses(ctx, socket)
+  })
+}
+
+function onResponse (message: unknown): void {
+  try {
+    const { request, response } = message as { request: object, response: IncomingMessage }
+    const entry = pending.get(request)
+    if (entry === undefined) return
+    pending.delete(request)
+    entry.ctx.status = response.statusCode
+    if (entry.ctx.remote === undefined) addresses(entry.ctx, response.socket)
+    settle(entry.ctx, entry.startedAt, undefined)
+  } catch (err) {
+    internalError('reading an http response', err)
+  }
+}
+
+function addresses (ctx: HttpClientContext, socket: Socket | null | undefined): void {
+  if (socket === null || socket === undefined) return
+  const { localAddress, localPort, remoteAddress, remotePort } = socket
+  if (localAddress !== undefined && localPort !== undefined) ctx.local = { address: localAddress, port: localPort }
+  if (remoteAddress !== undefined && remotePort !== undefined) ctx.remote = { address: remoteAddress, port: remotePort }
+}
+
+function settle (ctx: HttpClientContext, startedAt: number, err: unknown): void {
+  if (err instanceof Error) ctx.error = err
+  ctx.durationMs = performance.now() - startedAt
+  publish(end, ctx)
+}
+
+function publish (channel: TypedChannel<HttpClientContext>, ctx: HttpClientContext): void {
+  if (!channel.hasSubscribers) return
+  depth++
+  try {
+    channel.publish(ctx)
+  } catch (err) {
+    internalError(`publishing on ${channel.name}`, err)
+  } finally {
+    depth--
+  }
+}
