@@ -18,6 +18,10 @@ export interface Config {
   service: string
   /** SIDEWATCH_MODE: the mode; unless `modePinned`, an agent's welcome may change it. */
   mode: Mode
+  /** SIDEWATCH_INVENTORY: report the packages the app loads as `dependency` events (default on). */
+  inventory: boolean
+  /** SIDEWATCH_REDACT: extra field, header and parameter names whose values never leave the process (comma-separated). */
+  redact: string[]
   /** True when the application set the mode itself (SIDEWATCH_MODE or start({ mode })): the agent cannot change it. */
   modePinned?: boolean
   /** SIDEWATCH_QUEUE_SIZE: events kept while the agent is away; the oldest are dropped past it. */
@@ -97,13 +101,20 @@ export function readConfig (options: StartOptions = {}, env: NodeJS.ProcessEnv =
     service = undefined
   }
 
+  const inventoryText = (env.SIDEWATCH_INVENTORY ?? '').trim()
+  let inventory = options.inventory ?? !(FALSE.test(inventoryText) && inventoryText !== '')
+  if (options.inventory === undefined && !TRUE.test(inventoryText) && !FALSE.test(inventoryText)) {
+    problems.push(`SIDEWATCH_INVENTORY=${JSON.stringify(inventoryText)} is not 1/true/yes/on or 0/false/no/off; using on`)
+    inventory = true
+  }
+  const redact = options.redact ?? (env.SIDEWATCH_REDACT ?? '').split(',').map((n) => n.trim()).filter((n) => n.length > 0)
   const token = options.token ?? (env.SIDEWATCH_TOKEN === '' ? undefined : env.SIDEWATCH_TOKEN)
   const ints = {} as Record<IntKey, number>
   for (const spec of INTEGERS) ints[spec.key] = readInteger(spec, options[spec.key], env, problems)
   if (ints.reconnectMaxMs < ints.reconnectMinMs) ints.reconnectMaxMs = ints.reconnectMinMs
 
   return {
-    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, modePinned, ...ints },
+    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, modePinned, inventory, redact, ...ints },
     problems,
   }
 }

@@ -12,10 +12,12 @@
 import { hostname } from 'node:os'
 import type { Mode } from '@sidewatch/proto'
 import { readConfig, type StartOptions } from './config'
+import { DependencyInventory } from './dependencies'
 import { Instrumentations } from './hook'
 import { INSTRUMENTATIONS } from './instrumentation-list'
 import { observe } from './observe'
 import { protect } from './protect'
+import { setRedactedNames } from './redact'
 import type { Identity } from './reporter/envelope'
 import { Reporter, type ReporterStats } from './reporter/reporter'
 import { internalError, internalErrorCount, warnOnce } from './warn'
@@ -84,17 +86,21 @@ function create (options: StartOptions | undefined): SidewatchHandle {
   const unobserve = observe(identity, report)
   const unprotect = protect({ identity, report, mode: () => reporter.mode })
   const instrumentations = new Instrumentations(INSTRUMENTATIONS)
+  const inventory = new DependencyInventory(identity, report)
+  setRedactedNames(config.redact)
   const onBeforeExit = (): void => { try { reporter.beforeExit() } catch (err) { internalError('beforeExit flush', err) } }
   const onExit = (): void => { try { reporter.exit() } catch (err) { internalError('exit flush', err) } }
   process.on('beforeExit', onBeforeExit)
   process.on('exit', onExit)
   instrumentations.enable()
   reporter.start()
+  if (config.inventory) inventory.start()
 
   const handle: SidewatchHandle = {
     enabled: true,
     stop () {
       try {
+        inventory.stop()
         instrumentations.disable()
         unprotect()
         unobserve()
