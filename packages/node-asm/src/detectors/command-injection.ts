@@ -23,7 +23,9 @@ export function detectCommandInjection (file: string, args: readonly string[], i
   for (const input of inputs) {
     for (const value of inputValues(input)) {
       if (value.length === 0) continue
-      const reason = programChoice(file, value) ?? injectedArgument(file, args, value)
+      // Header values (User-Agent: node, curl, python-requests) name programs by coincidence all
+      // the time: they are judged for smuggled options and code, not for choosing the program.
+      const reason = (input.source === 'headers' ? undefined : programChoice(file, value)) ?? injectedArgument(file, args, value)
       if (reason !== undefined) return { class: 'command_injection', input, target: [file, ...args].join(' '), reason }
     }
   }
