@@ -51,8 +51,12 @@ const base = `http://127.0.0.1:${shop.line.port}`
 
 const traffic = [
   '/health', '/files', '/date', '/count', '/whoami', '/hostname', '/sum?n=1,2,3', '/greet?name=alice',
-  // Request input that ends up in a shell command line: the SDK reports the command as run.
+  '/file?name=catalog.txt',
+  // Attacks: request input that changes a shell command, climbs out of the public folder, and
+  // points the server's own outbound request at loopback. Monitor mode reports, and lets them run.
   '/greet?name=' + encodeURIComponent('bob; cat /etc/passwd'),
+  '/file?name=' + encodeURIComponent('../../../../../../../../etc/hostname'),
+  '/preview?url=' + encodeURIComponent(`http://127.0.0.1:${shop.line.port}/health`),
 ]
 step(`playing ${traffic.length} requests`)
 for (const path of traffic) {
@@ -71,7 +75,9 @@ if (agentCode !== 0) fail(`the agent exited with ${agentCode}`)
 
 step('what sidewatch saw')
 const cli = (...args) => execFileSync(process.execPath, [agentBin, ...args], { encoding: 'utf8' })
-process.stdout.write(cli('events', '--db', db))
+process.stdout.write(cli('events', '--db', db, '--kind', 'attack'))
+console.log('')
+process.stdout.write(cli('events', '--db', db, '--kind', 'process.exec'))
 const all = cli('events', '--db', db, '--json', '--limit', '100000').split('\n').filter(Boolean).map((l) => JSON.parse(l))
 const byKind = {}
 for (const ev of all) byKind[ev.kind] = (byKind[ev.kind] ?? 0) + 1
@@ -80,4 +86,5 @@ console.log(`  ${all.length} events stored: ${Object.entries(byKind).map(([k, n]
 console.log('')
 console.log('  Search the stored events, for example:')
 console.log(`    node packages/agent/bin/sidewatch-agent.js search passwd --db .sidewatch-demo/sidewatch.db`)
-if (all.filter((e) => e.kind === 'process.exec').length < traffic.length - 1) fail('fewer process.exec events than expected')
+if (all.filter((e) => e.kind === 'process.exec').length < 8) fail('fewer process.exec events than expected')
+if (all.filter((e) => e.kind === 'attack').length < 3) fail('the three attacks were not all reported')
