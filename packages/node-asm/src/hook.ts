@@ -11,11 +11,17 @@
  *   see the wrappers. Run from a preload (`-r` / `--import`) this happens before the app imports.
  * - Userland packages (express, undici, ...) go through require-in-the-middle, which calls the
  *   definition as each is first required; it is loaded only when such a definition exists.
- *   (ESM `import` of userland packages needs import-in-the-middle; not wired yet.)
+ * - ESM `import` of userland packages does not go through require: when the ESM preload
+ *   (register.mjs) has registered import-in-the-middle's loader for these package names, an
+ *   import-in-the-middle Hook patches them as they are imported (a CommonJS package's exports are
+ *   the namespace's `default`).
  */
 import Module = require('node:module')
 import type { Hook } from 'require-in-the-middle'
 import { internalError } from './warn'
+
+/** Set by register.mjs once import-in-the-middle's loader is registered for the userland names. */
+export const ESM_LOADER = Symbol.for('sidewatch.node-asm.esm-loader')
 
 export interface InstrumentationDefinition {
   /** Module name as required: `child_process` for builtins (without `node:`), or a package name. */
@@ -30,6 +36,7 @@ export interface InstrumentationDefinition {
 export class Instrumentations {
   readonly #definitions: readonly InstrumentationDefinition[]
   #hook: Hook | undefined
+  #esmHook: { unhook: () => void } | undefined
   /**
    * Every (module object, definition) patched, in order, so disable() can undo them all: one
    * module may be patched by several definitions (http: the server and the client side).
@@ -71,6 +78,20 @@ export class Instrumentations {
         if (def !== undefined && this.#enabled) this.#apply(def, moduleExports as Record<string, unknown>)
         return moduleExports
       })
+      if ((globalThis as Record<symbol, unknown>)[ESM_LOADER] === true) this.#hookEsm(userland)
+    }
+  }
+
+  #hookEsm (userland: readonly InstrumentationDefinition[]): void {
+    try {
+      const { Hook } = require('import-in-the-middle') as { Hook: new (modules: string[], fn: (ns: Record<string, unknown>, name: string) => void) => { unhook: () => void } }
+      this.#esmHook = new Hook(userland.map((d) => d.name), (namespace, name) => {
+        const def = userland.find((d) => d.name === name)
+        const target = (namespace.default ?? namespace) as Record<string, unknown>
+        if (def !== undefined && this.#enabled) this.#apply(def, target)
+      })
+    } catch (err) {
+      internalError('hooking ES module imports', err)
     }
   }
 
@@ -79,6 +100,8 @@ export class Instrumentations {
     this.#enabled = false
     this.#hook?.unhook()
     this.#hook = undefined
+    this.#esmHook?.unhook()
+    this.#esmHook = undefined
     for (const [moduleExports, def] of this.#patched.reverse()) {
       try { def.unpatch(moduleExports) } catch (err) { internalError(`unpatching ${def.name}`, err) }
     }

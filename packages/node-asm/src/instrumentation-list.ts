@@ -23,3 +23,6 @@ export const INSTRUMENTATIONS: readonly InstrumentationDefinition[] = [
   fastifyInstrumentation,
   koaInstrumentation,
 ]
+
+/** Packages patched when loaded (not builtins): what the ESM loader hook must intercept. */
+export const USERLAND_MODULES: readonly string[] = INSTRUMENTATIONS.filter((d) => !d.builtin).map((d) => d.name)
