@@ -4,11 +4,11 @@
  *
  * Volume is kept to what a security reader needs: every child process, incoming request and
  * outbound call; file-system calls only when they touch a sensitive file (credentials, keys,
- * /proc/self/environ, ...), when a detector found an attack in them, or when a request input
- * appears in the path — never the app's every read.
+ * /proc/self/environ, ...) or a detector found an attack in them — never the app's every read
+ * (an app serving files by name would send one event per request, ~30 µs each, for nothing).
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { subscribe, type FsContext, type RequestContext } from './channels'
+import { subscribe } from './channels'
 import { isSensitivePath } from './detectors'
 import { currentRequest } from './request-context'
 import { execEvent } from './reporter/events'
@@ -17,25 +17,15 @@ import { fsEvent } from './reporter/events-fs'
 import { httpRequestEvent } from './reporter/events-http'
 import { httpClientEvent } from './reporter/events-http-client'
 
-/** Input values shorter than this are too common to say a path came from them. */
-const MIN_INPUT_IN_PATH = 3
-
 export function observe (identity: Identity, report: (event: SidewatchEvent) => void): () => void {
   const unsubscribers = [
     subscribe('childProcessEnd', (ctx) => { report(execEvent(identity, ctx, currentRequest()?.id)) }),
     subscribe('httpServerFinish', (ctx) => { report(httpRequestEvent(identity, ctx)) }),
     subscribe('httpClientEnd', (ctx) => { report(httpClientEvent(identity, ctx, currentRequest()?.id)) }),
     subscribe('fsEnd', (ctx) => {
-      const request = currentRequest()
-      if (ctx.attack !== undefined || isSensitivePath(ctx.resolved) !== undefined || reachedByInput(ctx, request)) {
-        report(fsEvent(identity, ctx, request?.id))
-      }
+      if (ctx.attack !== undefined || isSensitivePath(ctx.resolved) !== undefined) report(fsEvent(identity, ctx, currentRequest()?.id))
     }),
   ]
   return () => { for (const unsubscribe of unsubscribers) unsubscribe() }
 }
 
-function reachedByInput (ctx: FsContext, request: RequestContext | undefined): boolean {
-  if (request === undefined) return false
-  return request.inputs.some((input) => input.value.length >= MIN_INPUT_IN_PATH && ctx.path.includes(input.value))
-}
