@@ -92,10 +92,25 @@ export async function startAgent (t: { teardown: (fn: () => unknown) => void }, 
   return { proc, unix, jsonl, db, tcp: String(tcpLine.address), metrics: String(metricsLine.address) }
 }
 
+/**
+ * The Node binary the apps under test run on (the SDK runs inside them): SIDEWATCH_TEST_NODE, or
+ * the Node running the tests. The agent and its CLI always run on the tests' own Node.
+ * The compatibility matrix (test/helpers/node-matrix.ts) passes its binaries explicitly.
+ */
+export function appNode (): string {
+  const fromEnv = process.env.SIDEWATCH_TEST_NODE
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : process.execPath
+}
+
+export interface AppOptions {
+  /** The app's Node binary (default appNode()). */
+  node?: string
+}
+
 /** Starts an example app with the SDK preloaded (`-r` for .js, `--import` for .mjs). */
-export async function startApp (t: { teardown: (fn: () => unknown) => void }, script: string, env: Record<string, string>): Promise<{ proc: Proc, port: number }> {
+export async function startApp (t: { teardown: (fn: () => unknown) => void }, script: string, env: Record<string, string>, options: AppOptions = {}): Promise<{ proc: Proc, port: number }> {
   const preload = script.endsWith('.mjs') ? ['--import', REGISTER_ESM] : ['-r', REGISTER_CJS]
-  const child = spawn(process.execPath, [...preload, script], {
+  const child = spawn(options.node ?? appNode(), [...preload, script], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PORT: '0', SIDEWATCH_SERVICE: 'shop', ...env },
   })
@@ -104,6 +119,19 @@ export async function startApp (t: { teardown: (fn: () => unknown) => void }, sc
   t.teardown(() => proc.stop('SIGKILL'))
   const ready = await proc.line('app listening', (l) => l.msg === 'shop listening')
   return { proc, port: Number(ready.port) }
+}
+
+/**
+ * Runs a script on the app's Node (default appNode()) with the CommonJS preload, collecting its
+ * stdout lines; for scripts that run to their end (await `proc.exited`).
+ */
+export function runScript (script: string, env: Record<string, string>, options: AppOptions = {}): Proc {
+  const child = spawn(options.node ?? appNode(), ['-r', REGISTER_CJS, script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
+  child.stderr?.resume()
+  return new Proc(child, 'stdout')
 }
 
 /** The events in a jsonl sink file (complete lines only). */

@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { channels, type ChildProcessContext, type ChildProcessMethod, type TypedChannel } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
 import { internalError } from '../warn'
+import { blockedResult } from './child_process-blocked'
 import { describeCall } from './child_process-command'
 import { execFileSyncVia, execSyncVia, isKnownNodeSource, type SpawnSyncResult } from './child_process-sync'
 
@@ -69,6 +70,12 @@ function wrapMethod (method: ChildProcessMethod, original: AnyFunction, spawnSyn
     }
     if (ctx === undefined) return original.apply(this, arguments as unknown as unknown[])
     publish(start, ctx)
+    if (ctx.abort !== undefined) {
+      // Block mode: no process is made. `end` still reports the call (as blocked).
+      ctx.error = ctx.abort
+      publish(end, ctx)
+      return blockedResult(method, arguments, ctx.abort)
+    }
     depth++
     let result: unknown
     try {
