@@ -186,3 +186,16 @@ export function subscribe<K extends keyof typeof channels> (key: K, onMessage: (
   dc.subscribe(name, listener)
   return () => { dc.unsubscribe(name, listener) }
 }
+
+/**
+ * Publishes `message` when someone listens. An exception on the way is counted and never reaches
+ * the application (the `subscribe()` wrapper already guards our own listeners).
+ */
+export function publishSafely<T> (channel: TypedChannel<T>, message: T): void {
+  if (!channel.hasSubscribers) return
+  try {
+    channel.publish(message)
+  } catch (err) {
+    internalError(`publishing on ${channel.name}`, err)
+  }
+}

@@ -11,7 +11,7 @@
 import shimmer = require('shimmer')
 import { errorMonitor } from 'node:events'
 import { promisify } from 'node:util'
-import { channels, type ChildProcessContext, type ChildProcessMethod, type TypedChannel } from '../channels'
+import { channels, publishSafely, type ChildProcessContext, type ChildProcessMethod } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
 import { internalError } from '../warn'
 import { blockedResult } from './child_process-blocked'
@@ -153,14 +153,7 @@ function settleSpawnSyncResult (ctx: ChildProcessContext, ret: SpawnSyncResult):
   if (ret.error instanceof Error) ctx.error = ret.error
 }
 
-function publish (channel: TypedChannel<ChildProcessContext>, ctx: ChildProcessContext): void {
-  if (!channel.hasSubscribers) return
-  try {
-    channel.publish(ctx)
-  } catch (err) {
-    internalError(`publishing on ${channel.name}`, err)
-  }
-}
+const publish = publishSafely
 
 /** Node's customPromiseExecFunction (lib/child_process.js), over the wrapper. */
 function promisifiedExec (fn: AnyFunction): (...args: unknown[]) => Promise<{ stdout: unknown, stderr: unknown }> {

@@ -20,7 +20,7 @@ import shimmer = require('shimmer')
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks'
 import { errorMonitor } from 'node:events'
 import type { Readable } from 'node:stream'
-import { channels, type FsApi, type FsContext, type TypedChannel } from '../channels'
+import { channels, type FsApi, type FsContext, type TypedChannel, publishSafely } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
 import { internalError } from '../warn'
 import { describeFsCall, PATH_OPS, STREAM_OPS } from './fs-describe'
@@ -242,13 +242,11 @@ function settle (ctx: FsContext, err: unknown): void {
   publish(end, ctx)
 }
 
+/** Publishes with the re-entrancy guard up, so fs calls made by subscribers are not reported. */
 function publish (channel: TypedChannel<FsContext>, ctx: FsContext): void {
-  if (!channel.hasSubscribers) return
   depth++
   try {
-    channel.publish(ctx)
-  } catch (err) {
-    internalError(`publishing on ${channel.name}`, err)
+    publishSafely(channel, ctx)
   } finally {
     depth--
   }

@@ -21,7 +21,7 @@ import { errorMonitor } from 'node:events'
 import type { ClientRequest, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { channels, type HttpClientContext, type TypedChannel } from '../channels'
+import { channels, type HttpClientContext, type TypedChannel, publishSafely } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
 import { internalError } from '../warn'
 import { describeRequest } from './http-client-target'
@@ -168,13 +168,11 @@ function settle (ctx: HttpClientContext, startedAt: number, err: unknown): void 
   publish(end, ctx)
 }
 
+/** Publishes with the re-entrancy guard up, so fs calls made by subscribers are not reported. */
 function publish (channel: TypedChannel<HttpClientContext>, ctx: HttpClientContext): void {
-  if (!channel.hasSubscribers) return
   depth++
   try {
-    channel.publish(ctx)
-  } catch (err) {
-    internalError(`publishing on ${channel.name}`, err)
+    publishSafely(channel, ctx)
   } finally {
     depth--
   }

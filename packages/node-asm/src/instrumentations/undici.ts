@@ -20,7 +20,7 @@
 import dc = require('node:diagnostics_channel')
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { channels, type HttpClientContext, type TypedChannel } from '../channels'
+import { channels, type HttpClientContext, type TypedChannel, publishSafely } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
 import { internalError } from '../warn'
 
@@ -125,13 +125,11 @@ function settle (request: object, set: (ctx: HttpClientContext) => void): void {
   publish(end, entry.ctx)
 }
 
+/** Publishes with the re-entrancy guard up, so fs calls made by subscribers are not reported. */
 function publish (channel: TypedChannel<HttpClientContext>, ctx: HttpClientContext): void {
-  if (!channel.hasSubscribers) return
   depth++
   try {
-    channel.publish(ctx)
-  } catch (err) {
-    internalError(`publishing on ${channel.name}`, err)
+    publishSafely(channel, ctx)
   } finally {
     depth--
   }
