@@ -2,6 +2,7 @@
 // API form, nothing for the calls Node or the SDK make inside it, abort in each form, and a
 // symmetric patch/unpatch.
 import t, { type Test } from 'tap'
+import { enableFor } from '../helpers/instrument'
 import fs = require('node:fs')
 import fsp = require('node:fs/promises')
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -69,11 +70,7 @@ function record (t: Test): Array<[string, FsContext, Error | undefined]> {
   return seen
 }
 
-function enable (t: Test): void {
-  const instrumentations = new Instrumentations([fsInstrumentation])
-  instrumentations.enable()
-  t.teardown(() => { instrumentations.disable() })
-}
+const enable = (t: Test): void => { enableFor(t, fsInstrumentation) }
 
 t.test('describeFsCall: paths as strings, resolved, flags, dest', async (t) => {
   t.match(describeFsCall('readFile', 'sync', [Buffer.from('/tmp/ü')]), { path: '/tmp/ü', resolved: '/tmp/ü', flags: 'r' })

@@ -2,6 +2,7 @@
 // request, against real servers on 127.0.0.1; errors; abort (no connection, 'error' on the
 // request); and a symmetric patch/unpatch.
 import t, { type Test } from 'tap'
+import { enableFor } from '../helpers/instrument'
 import http = require('node:http')
 import https = require('node:https')
 import { once } from 'node:events'
@@ -22,11 +23,7 @@ function record (t: Test): Array<[string, HttpClientContext, number | undefined]
   return seen
 }
 
-function enable (t: Test): void {
-  const instrumentations = new Instrumentations([httpClientInstrumentation])
-  instrumentations.enable()
-  t.teardown(() => { instrumentations.disable() })
-}
+const enable = (t: Test): void => { enableFor(t, httpClientInstrumentation) }
 
 /** Waits for the response and reads it to the end; resolves with the status. */
 async function statusOf (req: http.ClientRequest): Promise<number | undefined> {

@@ -2,6 +2,7 @@
 // status and addresses for request, stream, undici.fetch and the global fetch against real servers
 // on 127.0.0.1; connection errors; and abort, where nothing reaches the server.
 import t, { type Test } from 'tap'
+import { enableFor } from '../helpers/instrument'
 import { PassThrough } from 'node:stream'
 import undici = require('undici')
 import { subscribe, type HttpClientContext } from '../../src/channels'
@@ -18,11 +19,7 @@ function record (t: Test): Array<[string, HttpClientContext, Error | undefined]>
   return seen
 }
 
-function enable (t: Test): void {
-  const instrumentations = new Instrumentations([undiciInstrumentation])
-  instrumentations.enable()
-  t.teardown(() => { instrumentations.disable() })
-}
+const enable = (t: Test): void => { enableFor(t, undiciInstrumentation) }
 
 /** Each client API, reading the whole response; resolves with the status. */
 const CLIENTS: Array<[string, string, (url: string) => Promise<number>]> = [
