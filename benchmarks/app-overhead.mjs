@@ -8,7 +8,7 @@
 // interleaved (ABC ABC) so drift on a shared machine hits every variant alike; best round counts.
 //
 // Everything listens on and talks to 127.0.0.1 only. Settings: BENCH_ROUNDS (2), BENCH_SECONDS (7),
-// BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50).
+// BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50); BENCH_APPS=hello,express to run only some apps.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -33,6 +33,7 @@ const FILE_NAME = 'catalog.txt'
 const FILE_TEXT = 'sku-1 espresso 2.40\nsku-2 flat white 3.10\nsku-3 filter 2.00\n'
 const UPSTREAM_BODY = '{"price":"2.40","currency":"EUR"}'
 
+const ONLY_APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : undefined
 const here = new URL('.', import.meta.url).pathname
 const ddVersion = require('dd-trace/package.json').version
 const apps = [
@@ -44,7 +45,7 @@ const apps = [
     path: `/file?name=${FILE_NAME}`,
     expect: (body) => { try { const j = JSON.parse(body); return j.file === FILE_TEXT && j.upstream === UPSTREAM_BODY } catch { return false } },
   },
-]
+].filter((app) => ONLY_APPS === undefined || ONLY_APPS.includes(app.name))
 
 const dir = mkdtempSync(join(tmpdir(), 'sidewatch-bench-app-'))
 const filesDir = join(dir, 'files')

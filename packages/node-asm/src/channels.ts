@@ -78,6 +78,12 @@ export interface RequestContext {
   inputs: RequestInput[]
   /** Set once the SDK has answered 403 for this request (block mode). */
   blocked?: boolean
+  /**
+   * Set when something this request did was reported on its own (an attack, a child process, a
+   * sensitive file, a reported outbound call): its `http.request` event is then sent too, so the
+   * events join, instead of being only counted in `http.summary`.
+   */
+  notable?: boolean
 }
 
 /** `http.server:start` / `:finish`: one incoming request (http, https, http2 compat). */
@@ -86,6 +92,7 @@ export interface HttpServerContext {
   /** The Node request and response objects (IncomingMessage / ServerResponse). */
   req: unknown
   res: unknown
+  /** performance.now() when the request arrived. */
   startedAt: number
   /** Set before `finish`. */
   status?: number
@@ -106,9 +113,13 @@ export interface HttpClientContext {
   error?: Error
   local?: { address: string, port: number }
   remote?: { address: string, port: number }
+  /** True when the request went out on a connection no earlier request we saw had used. */
+  newConnection?: boolean
   durationMs?: number
   /** Set by a `start` subscriber to stop the request: it fails with this error. */
   abort?: Error
+  /** Set by a `start` subscriber that found request input turning this call into an attack. */
+  attack?: string
 }
 
 export type FsApi = 'callback' | 'sync' | 'promise' | 'stream'

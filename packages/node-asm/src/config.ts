@@ -20,6 +20,14 @@ export interface Config {
   mode: Mode
   /** SIDEWATCH_INVENTORY: report the packages the app loads as `dependency` events (default on). */
   inventory: boolean
+  /**
+   * SIDEWATCH_HTTP_EVENTS: `security` (default) reports one by one only the requests and outbound
+   * calls a security reader follows up and counts the rest in `http.summary` events; `all`
+   * reports every request and call.
+   */
+  httpEvents: HttpEvents
+  /** SIDEWATCH_SUMMARY_INTERVAL_MS: the window of one `http.summary` event. */
+  summaryIntervalMs: number
   /** SIDEWATCH_REDACT: extra field, header and parameter names whose values never leave the process (comma-separated). */
   redact: string[]
   /** True when the application set the mode itself (SIDEWATCH_MODE or start({ mode })): the agent cannot change it. */
@@ -42,14 +50,17 @@ export interface Config {
   maxInflightBatches: number
 }
 
+export type HttpEvents = 'security' | 'all'
+
 /** What `start()` accepts; every field overrides its environment variable. */
 export type StartOptions = Partial<Omit<Config, 'agent'>> & { agent?: string }
 
-type IntKey = 'queueSize' | 'batchEvents' | 'batchBytes' | 'flushIntervalMs' | 'flushTimeoutMs' |
+type IntKey = 'summaryIntervalMs' | 'queueSize' | 'batchEvents' | 'batchBytes' | 'flushIntervalMs' | 'flushTimeoutMs' |
   'handshakeTimeoutMs' | 'reconnectMinMs' | 'reconnectMaxMs' | 'maxInflightBatches'
 
 /** Integer settings: environment variable (if any), default, allowed range. */
 const INTEGERS: ReadonlyArray<{ key: IntKey, env?: string, def: number, min: number, max: number }> = [
+  { key: 'summaryIntervalMs', env: 'SIDEWATCH_SUMMARY_INTERVAL_MS', def: 10_000, min: 100, max: 3_600_000 },
   { key: 'queueSize', env: 'SIDEWATCH_QUEUE_SIZE', def: 10_000, min: 1, max: 1_000_000 },
   { key: 'batchEvents', env: 'SIDEWATCH_BATCH_SIZE', def: 256, min: 1, max: 10_000 },
   { key: 'batchBytes', env: 'SIDEWATCH_BATCH_BYTES', def: 256 * 1024, min: 1024, max: 900 * 1024 },
@@ -107,6 +118,10 @@ export function readConfig (options: StartOptions = {}, env: NodeJS.ProcessEnv =
     problems.push(`SIDEWATCH_INVENTORY=${JSON.stringify(inventoryText)} is not 1/true/yes/on or 0/false/no/off; using on`)
     inventory = true
   }
+  const httpEventsText = options.httpEvents ?? env.SIDEWATCH_HTTP_EVENTS ?? 'security'
+  let httpEvents: HttpEvents = 'security'
+  if (httpEventsText === 'security' || httpEventsText === 'all') httpEvents = httpEventsText
+  else problems.push(`SIDEWATCH_HTTP_EVENTS=${JSON.stringify(httpEventsText)} is not security or all; using security`)
   const redact = options.redact ?? (env.SIDEWATCH_REDACT ?? '').split(',').map((n) => n.trim()).filter((n) => n.length > 0)
   const token = options.token ?? (env.SIDEWATCH_TOKEN === '' ? undefined : env.SIDEWATCH_TOKEN)
   const ints = {} as Record<IntKey, number>
@@ -114,7 +129,7 @@ export function readConfig (options: StartOptions = {}, env: NodeJS.ProcessEnv =
   if (ints.reconnectMaxMs < ints.reconnectMinMs) ints.reconnectMaxMs = ints.reconnectMinMs
 
   return {
-    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, modePinned, inventory, redact, ...ints },
+    config: { disabled, agent, token, service: service ?? defaultServiceName(), mode, modePinned, inventory, httpEvents, redact, ...ints },
     problems,
   }
 }

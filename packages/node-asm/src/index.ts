@@ -83,13 +83,13 @@ function create (options: StartOptions | undefined): SidewatchHandle {
   }
   const reporter = new Reporter(config, identity)
   const report = (event: Parameters<Reporter['enqueue']>[0]): void => { reporter.enqueue(event) }
-  const unobserve = observe(identity, report)
+  const observer = observe({ identity, report, httpEvents: config.httpEvents, summaryIntervalMs: config.summaryIntervalMs })
   const unprotect = protect({ identity, report, mode: () => reporter.mode })
   const instrumentations = new Instrumentations(INSTRUMENTATIONS)
   const inventory = new DependencyInventory(identity, report)
   setRedactedNames(config.redact)
-  const onBeforeExit = (): void => { try { reporter.beforeExit() } catch (err) { internalError('beforeExit flush', err) } }
-  const onExit = (): void => { try { reporter.exit() } catch (err) { internalError('exit flush', err) } }
+  const onBeforeExit = (): void => { try { observer.flush(); reporter.beforeExit() } catch (err) { internalError('beforeExit flush', err) } }
+  const onExit = (): void => { try { observer.flush(); reporter.exit() } catch (err) { internalError('exit flush', err) } }
   process.on('beforeExit', onBeforeExit)
   process.on('exit', onExit)
   instrumentations.enable()
@@ -103,7 +103,7 @@ function create (options: StartOptions | undefined): SidewatchHandle {
         inventory.stop()
         instrumentations.disable()
         unprotect()
-        unobserve()
+        observer.stop()
         process.off('beforeExit', onBeforeExit)
         process.off('exit', onExit)
         reporter.stop()

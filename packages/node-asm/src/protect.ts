@@ -25,6 +25,7 @@ export function protect ({ identity, report, mode }: ProtectOptions): () => void
   const judge = (finding: Finding, sink: string, request: RequestContext, ctx: { abort?: Error, attack?: string }): void => {
     const block = mode() === 'block'
     ctx.attack = finding.class
+    request.notable = true
     if (block) {
       ctx.abort = new BlockedError(finding.class, sink)
       blockCurrentRequest()

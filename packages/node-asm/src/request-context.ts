@@ -11,6 +11,7 @@
  * and they only look at a property and compare identities until something new appeared.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { randomBytes } from 'node:crypto'
 import type { InputSource, RequestContext, RequestInput } from './channels'
 import { internalError } from './warn'
 
@@ -54,36 +55,84 @@ export function runWithRequest<R> (ctx: RequestContext, fn: () => R): R {
   return storage.run(ctx, fn)
 }
 
-/** A RequestContext whose `inputs` and `route` run the framework readers when read. */
+/**
+ * Request ids: 64 random bits per process and a counter (`3f9c0a1be2d47a10-1k`), made when first
+ * read — most requests are only counted, and never need one (a UUID costs ~1 µs per request).
+ */
+const ID_PREFIX = randomBytes(8).toString('hex')
+let requestCounter = 0
+
+export type RequestFields = Omit<RequestContext, 'inputs' | 'route' | 'id'> & { id?: string }
+
+/** The parts of a net.Socket the context reads its addresses from. */
+export interface SocketAddresses { remoteAddress?: string, remotePort?: number, localAddress?: string, localPort?: number }
+
+type Endpoint = { address: string, port: number } | undefined
+/** Not read yet (undefined is a valid answer: the socket had no address). */
+const UNREAD = Symbol('unread')
+
+/**
+ * A RequestContext whose `inputs` and `route` run the framework readers when read, and whose
+ * `client` and `local` addresses are read off the socket when first asked for (most requests
+ * never are). Marking it `notable` reads them at once, while the socket is surely still open.
+ */
 class LiveRequestContext implements RequestContext {
-  id: string
+  #id: string | undefined
+  readonly #n: number
   method: string
   url: string
-  client?: { address: string, port: number }
-  local?: { address: string, port: number }
   userAgent?: string
   blocked?: boolean
+  #notable: boolean | undefined
+  #socket: SocketAddresses | undefined
+  #client: Endpoint | typeof UNREAD
+  #local: Endpoint | typeof UNREAD
   readonly [kState]: State
 
-  constructor (fields: Omit<RequestContext, 'inputs' | 'route'>, state: State) {
-    this.id = fields.id
+  constructor (fields: RequestFields, state: State, socket?: SocketAddresses) {
+    this.#id = fields.id
+    this.#n = ++requestCounter
     this.method = fields.method
     this.url = fields.url
-    if (fields.client !== undefined) this.client = fields.client
-    if (fields.local !== undefined) this.local = fields.local
+    this.#socket = socket
+    this.#client = fields.client ?? (socket === undefined ? undefined : UNREAD)
+    this.#local = fields.local ?? (socket === undefined ? undefined : UNREAD)
     if (fields.userAgent !== undefined) this.userAgent = fields.userAgent
     if (fields.blocked !== undefined) this.blocked = fields.blocked
+    if (fields.notable !== undefined) this.#notable = fields.notable
     this[kState] = state
   }
 
+  get client (): Endpoint {
+    if (this.#client === UNREAD) this.#client = address(this.#socket?.remoteAddress, this.#socket?.remotePort)
+    return this.#client
+  }
+
+  set client (value: Endpoint) { this.#client = value }
+
+  get local (): Endpoint {
+    if (this.#local === UNREAD) this.#local = address(this.#socket?.localAddress, this.#socket?.localPort)
+    return this.#local
+  }
+
+  set local (value: Endpoint) { this.#local = value }
+
+  get notable (): boolean | undefined { return this.#notable }
+  set notable (value: boolean | undefined) {
+    this.#notable = value
+    if (value === true) { void this.client; void this.local }
+  }
+
+  get id (): string { return (this.#id ??= `${ID_PREFIX}-${this.#n.toString(36)}`) }
+  set id (value: string) { this.#id = value }
   get inputs (): RequestInput[] { refresh(this); return this[kState].inputs }
   set inputs (value: RequestInput[]) { this[kState].inputs = value }
   get route (): string | undefined { refreshRoute(this); return this[kState].route }
   set route (value: string | undefined) { this[kState].route = value }
 
   toJSON (): RequestContext {
-    const { id, method, url, client, local, userAgent, blocked } = this
-    return { id, method, url, route: this.route, client, local, userAgent, inputs: this.inputs, blocked }
+    const { id, method, url, client, local, userAgent, blocked, notable } = this
+    return { id, method, url, route: this.route, client, local, userAgent, inputs: this.inputs, blocked, notable }
   }
 }
 
@@ -91,10 +140,14 @@ class LiveRequestContext implements RequestContext {
  * A new RequestContext whose `inputs` and `route` are accessors over private state, so readers
  * registered by frameworks are consulted when a detector looks. `req`/`res` are kept for blocking.
  */
-export function createRequestContext (fields: Omit<RequestContext, 'inputs' | 'route'>, req?: unknown, res?: unknown, initial?: InputReader): RequestContext {
+export function createRequestContext (fields: RequestFields, req?: unknown, res?: unknown, initial?: InputReader, socket?: SocketAddresses): RequestContext {
   return new LiveRequestContext(fields, {
     inputs: [], route: undefined, seen: undefined, initial, readers: [], routeReaders: [], reading: false, req, res,
-  })
+  }, socket)
+}
+
+function address (host: unknown, port: unknown): Endpoint {
+  return typeof host === 'string' ? { address: host, port: typeof port === 'number' ? port : 0 } : undefined
 }
 
 /** The Node request and response objects of a context made by createRequestContext. */

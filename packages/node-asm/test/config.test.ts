@@ -51,6 +51,18 @@ t.test('bad values: a clear message each, the default used, nothing thrown', asy
   t.same(readConfig({ queueSize: 0 }, {}).problems, ['queueSize=0 is not an integer from 1 to 1000000; using 10000'])
 })
 
+t.test('http events: security by default, all on request, a bad value named', async (t) => {
+  t.match(readConfig({}, {}).config, { httpEvents: 'security', summaryIntervalMs: 10_000 })
+  t.match(readConfig({}, { SIDEWATCH_HTTP_EVENTS: 'all', SIDEWATCH_SUMMARY_INTERVAL_MS: '2500' }).config, { httpEvents: 'all', summaryIntervalMs: 2500 })
+  t.equal(readConfig({ httpEvents: 'security' }, { SIDEWATCH_HTTP_EVENTS: 'all' }).config.httpEvents, 'security', 'the option wins')
+  const bad = readConfig({}, { SIDEWATCH_HTTP_EVENTS: 'some', SIDEWATCH_SUMMARY_INTERVAL_MS: '5' })
+  t.match(bad.config, { httpEvents: 'security', summaryIntervalMs: 10_000 })
+  t.same(bad.problems, [
+    'SIDEWATCH_HTTP_EVENTS="some" is not security or all; using security',
+    'SIDEWATCH_SUMMARY_INTERVAL_MS="5" is not an integer from 100 to 3600000; using 10000',
+  ])
+})
+
 t.test('agent addresses', async (t) => {
   const cases: Array<[string, string]> = [
     ['tcp://127.0.0.1:7878', 'tcp://127.0.0.1:7878'],

@@ -52,6 +52,7 @@ export const events = {
   cloudtrail: { ...env('cloudtrail'), source: 'agent.cloudtrail', cloudtrail: { event_id: 'e7c5ed2b-1c1a-4a5c-9a5e-0f2c1d9b7f00', event_name: 'ExecuteCommand', event_source: 'ecs.amazonaws.com', event_time: '2026-11-26T14:50:00Z', region: 'us-east-1', record: { eventVersion: '1.08', eventName: 'ExecuteCommand' } } },
   alert: { ...env('alert'), source: 'rules', alert: { rule: 'Interactive Session', priority: 'warning', output: 'shell with a tty in container app', tags: ['T1059'], evidence: ['0192d4c0-7b3a-4f00-8000-000000000007'], count: 1 } },
   'agent.stats': { ...env('agent.stats'), source: 'agent', stats: { component: 'sdk', counters: { dropped_events: 12 } } },
+  'http.summary': { ...env('http.summary'), http: { start: '2026-11-26T14:52:05.000Z', end: '2026-11-26T14:52:15.000Z', server: [{ method: 'GET', route: '/products/:id', status: 200, count: 1830, duration_ms_sum: 2210.5, duration_ms_max: 41.2 }, { method: 'GET', status: 404, count: 3, duration_ms_sum: 0.9, duration_ms_max: 0.4 }], client: [{ method: 'GET', host: '198.51.100.7', port: 8080, status: 200, count: 1829, duration_ms_sum: 1650, duration_ms_max: 12.25 }] } },
 }
 
 const batch = (seq, evs) => ({ type: 'events', seq, events: evs })
@@ -156,6 +157,7 @@ export const cases = [
   { comment: 'net.flow with an unknown end reason', flags: ['schema'], stream: frame(batch(1, [withBody(events['net.flow'], 'flow', { end: 'vanished' })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/flow/end' },
   { comment: 'process.start sha256 in upper case', flags: ['schema'], stream: frame(batch(1, [withBody(events['process.start'], 'process', { sha256: 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855' })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/process/sha256' },
   { comment: 'alert with a priority that does not exist', flags: ['schema'], stream: frame(batch(1, [withBody(events.alert, 'alert', { priority: 'urgent' })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/alert/priority' },
+  { comment: 'http.summary row with a count of zero', flags: ['schema'], stream: frame(batch(1, [withBody(events['http.summary'], 'http', { server: [{ method: 'GET', count: 0, duration_ms_sum: 0, duration_ms_max: 0 }] })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/http/server/0/count' },
   { comment: 'attack with an unknown class', flags: ['schema'], stream: frame(batch(1, [withBody(events.attack, 'attack', { class: 'xss' })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/attack/class' },
   { comment: 'a field longer than its limit (exec.file over 4096 characters)', flags: ['schema', 'limits'], stream: frame(batch(1, [withBody(exec, 'exec', { file: '/' + 'a'.repeat(4096) })])), error: 'SW_ERR_INVALID_EVENT', field: '/events/0/exec/file' },
   { comment: 'the second event is bad: the first is still accepted', flags: ['schema'], stream: frame(batch(1, [exec, { ...events['fs.op'], pid: 'x' }])), error: 'SW_ERR_INVALID_EVENT', field: '/events/1/pid', accepted: 1 },

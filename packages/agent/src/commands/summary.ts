@@ -43,6 +43,13 @@ export function summarize (event: SidewatchEvent): string {
       const counters = Object.entries(event.stats.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`)
       return join(event.stats.component, counters.length > 0 ? counters.join(' ') : 'all counters 0')
     }
+    case 'http.summary': {
+      const h = event.http
+      const requests = h.server.reduce((n, row) => n + row.count, 0)
+      const calls = h.client.reduce((n, row) => n + row.count, 0)
+      return join(`${requests} requests (${h.server.length} rows), ${calls} outbound calls (${h.client.length} rows)`,
+        h.overflow !== undefined && h.overflow > 0 && `${h.overflow} uncounted by row`, `${h.start} → ${h.end}`)
+    }
     default: return ''
   }
 }

@@ -23,6 +23,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { channels, type HttpClientContext, type TypedChannel, publishSafely } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
+import { firstUse } from './socket-first-use'
 import { internalError } from '../warn'
 import { describeRequest } from './http-client-target'
 
@@ -136,6 +137,7 @@ function watch (req: ClientRequest, ctx: HttpClientContext, startedAt: number): 
     if (pending.delete(req)) settle(ctx, startedAt, err)
   })
   req.once('socket', (socket: Socket) => {
+    ctx.newConnection = firstUse(socket)
     if (socket.connecting) socket.once('connect', () => { addresses(ctx, socket) })
     else addresses(ctx, socket)
   })

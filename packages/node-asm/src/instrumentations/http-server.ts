@@ -8,23 +8,21 @@
  * middleware from 'end'): the request's own `emit` is wrapped to re-enter it.
  * Without subscribers the wrapper is one branch and the original emit.
  */
-import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { channels, type HttpServerContext, type RequestContext, type TypedChannel } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
-import { createRequestContext, currentRequest, runWithRequest } from '../request-context'
+import { createRequestContext, currentRequest, runWithRequest, type RequestFields, type SocketAddresses } from '../request-context'
 import { addHeaderInputs, addUrlInputs } from '../request-inputs'
 import { internalError } from '../warn'
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 type Exports = Record<string, unknown>
 
-interface Socketish { remoteAddress?: string, remotePort?: number, localAddress?: string, localPort?: number }
 interface IncomingMessage {
   method?: string
   url?: string
   headers: Record<string, string | string[] | undefined>
-  socket?: Socketish | null
+  socket?: SocketAddresses | null
   emit: AnyFunction
 }
 interface ServerResponse {
@@ -49,6 +47,7 @@ function serverDefinition (name: 'http' | 'https' | 'http2', prototypes: (module
     },
     unpatch (moduleExports: Exports): void {
       for (const proto of prototypes(moduleExports)) unpatchEmit(proto)
+      unpatchRequestPrototypes()
     },
   }
 }
@@ -142,50 +141,78 @@ function wrapEmit (original: AnyFunction): AnyFunction {
 
 function describeRequest (req: IncomingMessage, res: ServerResponse): HttpServerContext {
   const url = typeof req.url === 'string' ? req.url : '/'
-  const socket = req.socket ?? undefined
-  const fields: Omit<RequestContext, 'inputs' | 'route'> = {
-    id: randomUUID(),
-    method: typeof req.method === 'string' ? req.method : 'GET',
-    url,
-  }
-  if (typeof socket?.remoteAddress === 'string') fields.client = { address: socket.remoteAddress, port: socket.remotePort ?? 0 }
-  if (typeof socket?.localAddress === 'string') fields.local = { address: socket.localAddress, port: socket.localPort ?? 0 }
-  const ua = req.headers['user-agent']
-  if (typeof ua === 'string') fields.userAgent = ua
+  const fields: RequestFields = { method: typeof req.method === 'string' ? req.method : 'GET', url }
   const headers = req.headers
+  const ua = headers['user-agent']
+  if (typeof ua === 'string') fields.userAgent = ua
+  const socket = req.socket ?? undefined
+  // http2 compat: the socket is a proxy onto the session that stops answering once the stream
+  // closes, so its addresses are read now; a net.Socket keeps them, and is read only if needed.
+  const lazy = socket !== undefined && !('stream' in req)
+  if (!lazy && socket !== undefined) {
+    if (typeof socket.remoteAddress === 'string') fields.client = { address: socket.remoteAddress, port: socket.remotePort ?? 0 }
+    if (typeof socket.localAddress === 'string') fields.local = { address: socket.localAddress, port: socket.localPort ?? 0 }
+  }
   const request = createRequestContext(fields, req, res, (ctx) => {
     addUrlInputs(ctx, url)
     addHeaderInputs(ctx, headers)
-  })
-  return { request, req, res, startedAt: Date.now() }
+  }, lazy ? socket : undefined)
+  return { request, req, res, startedAt: performance.now() }
 }
 
-/** The request's events ('data', 'end', 'error', 'close') run in its context, wherever the parser emits them. */
+/**
+ * The request's events ('data', 'end', 'error', 'close') run in its context, wherever the parser
+ * emits them: the request's prototype gets an `emit` (once per prototype, not a closure per
+ * request) that re-enters the context stored on the request, when the event has listeners and
+ * the context is not current already.
+ */
+const kRequest = Symbol('sidewatch.request')
+const patchedRequestPrototypes = new Set<Record<string, unknown>>()
+
 function bindRequestEvents (req: IncomingMessage, request: RequestContext): void {
-  const emit = req.emit
-  req.emit = function (this: unknown): unknown {
-    if (currentRequest() === request) return emit.apply(this, arguments as unknown as unknown[])
-    const args = arguments as unknown as unknown[]
-    return runWithRequest(request, () => emit.apply(this, args))
-  }
+  (req as unknown as Record<symbol, unknown>)[kRequest] = request
+  const proto = Object.getPrototypeOf(req) as Record<string, unknown> | null
+  if (proto === null || isWrapped(proto.emit)) return
+  patchRequestEmit(proto)
 }
 
+function patchRequestEmit (proto: Record<string, unknown>): void {
+  const original = proto.emit as AnyFunction
+  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
+  const emit = function (this: { listenerCount: (event: unknown) => number }, event: unknown): unknown {
+    const request = (this as unknown as Record<symbol, RequestContext | undefined>)[kRequest]
+    if (request === undefined || currentRequest() === request || this.listenerCount(event) === 0) {
+      return original.apply(this, arguments as unknown as unknown[])
+    }
+    const args = arguments as unknown as unknown[]
+    return runWithRequest(request, () => original.apply(this, args))
+  }
+  Object.defineProperty(emit, kOriginal, { value: original })
+  Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
+  if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
+  patchedRequestPrototypes.add(proto)
+}
+
+/** Restores the request prototypes (with the servers', at disable). */
+function unpatchRequestPrototypes (): void {
+  for (const proto of patchedRequestPrototypes) unpatchEmit(proto)
+  patchedRequestPrototypes.clear()
+}
+
+/**
+ * One 'close' listener: a ServerResponse emits 'close' once, after 'finish' when the response
+ * was sent, or when the connection went away first (then `status` stays unset if nothing was sent).
+ */
 function watchResponse (ctx: HttpServerContext, res: ServerResponse): void {
-  const began = performance.now()
-  let done = false
-  const onDone = (): void => {
-    if (done) return
-    done = true
+  res.once('close', () => {
     try {
       if (res.writableEnded === true || res.headersSent) ctx.status = res.statusCode
-      ctx.durationMs = performance.now() - began
+      ctx.durationMs = performance.now() - ctx.startedAt
     } catch (err) {
       internalError('reading a finished response', err)
     }
     publish(finish, ctx)
-  }
-  res.once('finish', onDone)
-  res.once('close', onDone)
+  })
 }
 
 function publish (channel: TypedChannel<HttpServerContext>, ctx: HttpServerContext): void {

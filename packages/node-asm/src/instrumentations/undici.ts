@@ -22,6 +22,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { channels, type HttpClientContext, type TypedChannel, publishSafely } from '../channels'
 import type { InstrumentationDefinition } from '../hook'
+import { firstUse } from './socket-first-use'
 import { internalError } from '../warn'
 
 /** What we read of undici's Request (lib/core/request.js). */
@@ -101,6 +102,7 @@ function onSendHeaders (message: unknown): void {
   const { request, socket } = message as { request: object, socket: Socket | undefined }
   const entry = pending.get(request)
   if (entry === undefined || socket === undefined) return
+  entry.ctx.newConnection = firstUse(socket)
   const { localAddress, localPort, remoteAddress, remotePort } = socket
   if (localAddress !== undefined && localPort !== undefined) entry.ctx.local = { address: localAddress, port: localPort }
   if (remoteAddress !== undefined && remotePort !== undefined) entry.ctx.remote = { address: remoteAddress, port: remotePort }

@@ -75,7 +75,7 @@ t.test('plain http server', async (t) => {
     t.equal(missing.status, 404)
     t.ok((finish.durationMs ?? 0) >= 10, `duration ${finish.durationMs} ms`)
     t.match(finish.request, { method: 'GET', url, userAgent: 'tester/1.0', client: { address: '127.0.0.1' }, local: { address: '127.0.0.1' } })
-    t.match(finish.request.id, /^[0-9a-f-]{36}$/)
+    t.match(finish.request.id, /^[0-9a-f]{16}-[0-9a-z]+$/, 'a per-process prefix and a counter')
     t.not(finish.request.id, missing.request.id)
     t.same(inputsOf(finish, 'query'), ['query.empty=', 'query.ids.0=1', 'query.ids.1=2', 'query.q=shoes'])
     t.same(inputsOf(finish, 'path'), ['path=/items/42'])

@@ -31,6 +31,7 @@ export const Task = Type.Object({
 export const EVENT_KINDS = [
   'http.request', 'http.client', 'process.exec', 'fs.op', 'attack', 'dependency',
   'process.start', 'process.exit', 'net.flow', 'login.ssh', 'cloudtrail', 'alert', 'agent.stats',
+  'http.summary',
 ] as const
 export type EventKind = typeof EVENT_KINDS[number]
 
@@ -70,6 +71,42 @@ export const HttpRequest = Type.Object({
   local: Opt(Endpoint),
   user_agent: Opt(Str(1024)),
   blocked: Opt(Type.Boolean()),
+})
+
+const Aggregate = {
+  count: Type.Integer({ minimum: 1 }),
+  /** Sum and maximum of the durations, in milliseconds. */
+  duration_ms_sum: Type.Number({ minimum: 0 }),
+  duration_ms_max: Type.Number({ minimum: 0 }),
+}
+
+/** Requests an SDK counted instead of reporting one by one, per (method, route, status). */
+export const HttpServerAggregate = Type.Object({
+  method: Str(32),
+  /** The framework's route template; absent for plain http servers, whose paths are not counted apart. */
+  route: Opt(Str(1024)),
+  /** Absent when the connection closed before a response was sent. */
+  status: Opt(Type.Integer({ minimum: 100, maximum: 999 })),
+  ...Aggregate,
+})
+
+/** Outbound calls an SDK counted instead of reporting one by one, per (method, host, port, status). */
+export const HttpClientAggregate = Type.Object({
+  method: Str(32),
+  host: Str(512),
+  port: Opt(Type.Integer({ minimum: 0, maximum: 65535 })),
+  status: Opt(Type.Integer({ minimum: 100, maximum: 999 })),
+  ...Aggregate,
+})
+
+export const HttpSummary = Type.Object({
+  /** The window the counts cover (RFC 3339). */
+  start: Str(40),
+  end: Str(40),
+  server: Type.Array(HttpServerAggregate, { maxItems: 4096 }),
+  client: Type.Array(HttpClientAggregate, { maxItems: 4096 }),
+  /** Requests and calls counted only here, in no row, because the window had too many distinct rows. */
+  overflow: Opt(Int()),
 })
 
 export const HttpClient = Type.Object({
@@ -219,6 +256,8 @@ export const LoginSshEvent = kind('login.ssh', { login: Login }, 'An SSH session
 export const CloudTrailEvent = kind('cloudtrail', { cloudtrail: CloudTrail }, 'One AWS CloudTrail record.')
 export const AlertEvent = kind('alert', { alert: Alert }, 'A rule fired.')
 export const AgentStatsEvent = kind('agent.stats', { stats: Stats }, 'Counters of an agent component or an SDK.')
+export const HttpSummaryEvent = kind('http.summary', { http: HttpSummary },
+  'Incoming requests and outbound calls an SDK counted over a window instead of reporting each (the unremarkable ones).')
 
 export const EVENT_SCHEMAS = {
   'http.request': HttpRequestEvent,
@@ -234,6 +273,7 @@ export const EVENT_SCHEMAS = {
   cloudtrail: CloudTrailEvent,
   alert: AlertEvent,
   'agent.stats': AgentStatsEvent,
+  'http.summary': HttpSummaryEvent,
 } as const satisfies Record<EventKind, TSchema>
 
 export type HttpRequestEvent = Static<typeof HttpRequestEvent>
@@ -249,11 +289,12 @@ export type LoginSshEvent = Static<typeof LoginSshEvent>
 export type CloudTrailEvent = Static<typeof CloudTrailEvent>
 export type AlertEvent = Static<typeof AlertEvent>
 export type AgentStatsEvent = Static<typeof AgentStatsEvent>
+export type HttpSummaryEvent = Static<typeof HttpSummaryEvent>
 
 export type SidewatchEvent =
   | HttpRequestEvent | HttpClientEvent | ProcessExecEvent | FsOpEvent | AttackEvent | DependencyEvent
   | ProcessStartEvent | ProcessExitEvent | NetFlowEvent | LoginSshEvent | CloudTrailEvent | AlertEvent
-  | AgentStatsEvent
+  | AgentStatsEvent | HttpSummaryEvent
 
 /** The event of one kind, e.g. `EventOf<'process.exec'>`. */
 export type EventOf<K extends EventKind> = Extract<SidewatchEvent, { kind: K }>
