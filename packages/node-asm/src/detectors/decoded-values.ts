@@ -14,16 +14,18 @@ const MAX_DECODES = 2
 
 /**
  * Per input object: a request's inputs are compared with every hooked call it makes, so each is
- * decoded once, not once per call. Keyed weakly so that inputs die with their request.
+ * decoded once, not once per call. Kept under a symbol on the input (JSON and spreads of it do
+ * not see it; a WeakMap entry per input cost more than the decoding it saved).
  */
-const cache = new WeakMap<RequestInput, { value: string, values: readonly string[] }>()
+const kDecoded = Symbol('sidewatch.decoded')
+type Cached = RequestInput & { [kDecoded]?: { value: string, values: readonly string[] } }
 
 /** The forms of `input.value` to look for, cached on the input (recomputed if the value changed). */
 export function inputValues (input: RequestInput): readonly string[] {
-  const cached = cache.get(input)
+  const cached = (input as Cached)[kDecoded]
   if (cached !== undefined && cached.value === input.value) return cached.values
   const values = decodedValues(input.value)
-  cache.set(input, { value: input.value, values })
+  Object.defineProperty(input, kDecoded, { value: { value: input.value, values }, writable: true, configurable: true })
   return values
 }
 
