@@ -1,0 +1,80 @@
+/**
+ * IP addresses between bytes and text: IPv4 dotted quads, IPv6 in the RFC 5952 canonical form
+ * (lower case, leading zeros dropped, the longest run of two or more zero groups — the first of
+ * equal runs — as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`). Flow records print
+ * addresses this way so that they compare as strings.
+ */
+
+export function formatIPv4 (buf: Uint8Array, at: number): string {
+  return `${buf[at] as number}.${buf[at + 1] as number}.${buf[at + 2] as number}.${buf[at + 3] as number}`
+}
+
+export function formatIPv6 (buf: Uint8Array, at: number): string {
+  const groups: number[] = new Array<number>(8)
+  for (let i = 0; i < 8; i++) groups[i] = ((buf[at + 2 * i] as number) << 8) | (buf[at + 2 * i + 1] as number)
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    return `::ffff:${formatIPv4(buf, at + 12)}`
+  }
+  let bestStart = -1
+  let bestLength = 1
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue }
+    let j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i }
+    i = j
+  }
+  const hex = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':')
+  if (bestStart === -1) return hex(0, 8)
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`
+}
+
+/** The bytes of an IPv4 or IPv6 address in text form (IPv6 with `::`, embedded IPv4 allowed); undefined if it is not one. */
+export function parseIP (text: string): Uint8Array | undefined {
+  return text.includes(':') ? parseIPv6(text) : parseIPv4(text)
+}
+
+function parseIPv4 (text: string): Uint8Array | undefined {
+  const parts = text.split('.')
+  if (parts.length !== 4) return undefined
+  const out = new Uint8Array(4)
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i] as string
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined
+    out[i] = Number(part)
+  }
+  return out
+}
+
+function parseIPv6 (text: string): Uint8Array | undefined {
+  const zone = text.indexOf('%')
+  const bare = zone === -1 ? text : text.slice(0, zone)
+  const halves = bare.split('::')
+  if (halves.length > 2) return undefined
+  const groups = (half: string): number[] | undefined => {
+    if (half === '') return []
+    const out: number[] = []
+    const parts = half.split(':')
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as string
+      if (i === parts.length - 1 && part.includes('.')) {
+        const v4 = parseIPv4(part)
+        if (v4 === undefined) return undefined
+        out.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number))
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return undefined
+        out.push(parseInt(part, 16))
+      }
+    }
+    return out
+  }
+  const head = groups(halves[0] as string)
+  const tail = halves.length === 2 ? groups(halves[1] as string) : []
+  if (head === undefined || tail === undefined) return undefined
+  const missing = 8 - head.length - tail.length
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined
+  const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail]
+  const out = new Uint8Array(16)
+  for (let i = 0; i < 8; i++) { out[2 * i] = (all[i] as number) >> 8; out[2 * i + 1] = (all[i] as number) & 0xff }
+  return out
+}

@@ -1,0 +1,190 @@
+// The flow tracker on packet metadata made here (no capture file): initiators, the ways a record
+// ends, counts and bytes per direction, scope, the bounded table.
+import t from 'tap'
+import { FlowTracker, type FlowRecord, type FlowTrackerOptions } from '../src/net/flow-tracker'
+import { parseIP } from '../src/net/ip-text'
+import { ACK, FIN, PSH, RST, SYN, TCP, UDP, newPacketMeta, type PacketMeta } from '../src/net/packet'
+import { TaskNets } from '../src/net/task-nets'
+
+const S = 1_000_000 // µs per second
+const T0 = 1_700_000_000 * S
+
+interface Pkt { at: number, src: string, sport: number, dst: string, dport: number, flags?: number, bytes?: number, udp?: boolean }
+
+function meta (p: Pkt): PacketMeta {
+  const src = parseIP(p.src)
+  const dst = parseIP(p.dst)
+  if (src === undefined || dst === undefined) throw new Error(`bad address in ${JSON.stringify(p)}`)
+  const m = newPacketMeta()
+  m.buf = Buffer.concat([Buffer.from('junk'), Buffer.from(src), Buffer.from(dst)])
+  m.srcOffset = 4
+  m.dstOffset = 4 + src.length
+  m.ipVersion = src.length === 4 ? 4 : 6
+  m.proto = p.udp === true ? UDP : TCP
+  m.sport = p.sport
+  m.dport = p.dport
+  m.tsUs = T0 + Math.round(p.at * S)
+  m.tcpFlags = p.udp === true ? 0 : p.flags ?? ACK
+  m.ipBytes = p.bytes ?? 40
+  m.payloadBytes = Math.max(0, m.ipBytes - 40)
+  return m
+}
+
+function track (packets: Pkt[], options: Partial<FlowTrackerOptions> = {}, flush = true): { records: FlowRecord[], tracker: FlowTracker } {
+  const records: FlowRecord[] = []
+  const nets = new TaskNets(['169.254.170.0/24', 'fd00:a9fe:aa00::/64'])
+  const tracker = new FlowTracker({ isTaskAddress: (a) => nets.contains(a), idleTimeoutS: 60, ...options }, (r) => { records.push(r) })
+  for (const p of packets) tracker.add(meta(p))
+  if (flush) tracker.flush()
+  return { records, tracker }
+}
+
+const C = '169.254.170.2'
+const R = '198.51.100.7'
+const c2s = (at: number, flags: number, bytes = 40): Pkt => ({ at, src: C, sport: 40001, dst: R, dport: 443, flags, bytes })
+const s2c = (at: number, flags: number, bytes = 40): Pkt => ({ at, src: R, sport: 443, dst: C, dport: 40001, flags, bytes })
+
+t.test('a FIN-closed connection is one record, with the last ACK and exact counts', async (t) => {
+  const { records } = track([
+    c2s(0, SYN, 60), s2c(0.01, SYN | ACK, 60), c2s(0.02, ACK),
+    c2s(0.03, PSH | ACK, 140), s2c(0.05, PSH | ACK, 1540), s2c(0.06, PSH | ACK, 540),
+    c2s(0.1, FIN | ACK), s2c(0.11, FIN | ACK), c2s(0.12, ACK),
+  ])
+  t.same(records, [{
+    proto: 'tcp', src: C, sport: 40001, dst: R, dport: 443, first: 1_700_000_000, last: 1_700_000_000.12,
+    src_pkts: 5, src_bytes: 60 + 40 + 140 + 40 + 40, dst_pkts: 4, dst_bytes: 60 + 1540 + 540 + 40,
+    end: 'fin', scope: 'outbound', tcp_flags: 'SAFP',
+  }])
+})
+
+t.test('the closed flow waits out its grace, then its record comes without further packets', async (t) => {
+  const { records, tracker } = track([c2s(0, SYN), s2c(0.01, SYN | ACK), c2s(0.1, FIN | ACK), s2c(0.11, FIN | ACK)], { closeGraceS: 2 }, false)
+  t.equal(records.length, 0, 'not yet: the last ACK may still come')
+  tracker.expire(T0 + 1 * S)
+  t.equal(records.length, 0)
+  tracker.expire(T0 + 2.2 * S)
+  t.match(records, [{ end: 'fin', src_pkts: 2, dst_pkts: 2 }])
+  t.equal(tracker.size, 0)
+})
+
+t.test('RST: refused connections and resets end rst; stragglers within the grace are counted', async (t) => {
+  const { records } = track([
+    c2s(0, SYN), s2c(0.001, RST | ACK),
+    { at: 5, src: C, sport: 40002, dst: R, dport: 443, flags: SYN }, { at: 5.01, src: R, sport: 443, dst: C, dport: 40002, flags: SYN | ACK },
+    { at: 5.2, src: R, sport: 443, dst: C, dport: 40002, flags: RST | ACK }, { at: 5.3, src: C, sport: 40002, dst: R, dport: 443, flags: ACK, bytes: 100 },
+  ])
+  t.match(records, [
+    { sport: 40001, src_pkts: 1, dst_pkts: 1, end: 'rst', tcp_flags: 'SAR' },
+    { sport: 40002, src_pkts: 2, src_bytes: 140, dst_pkts: 2, end: 'rst' },
+  ])
+})
+
+t.test('a new SYN on a closed 5-tuple starts a new record at once; a straggler after the grace too', async (t) => {
+  const { records } = track([
+    c2s(0, SYN), s2c(0.01, SYN | ACK), c2s(0.1, FIN | ACK), s2c(0.11, FIN | ACK),
+    c2s(0.5, SYN), s2c(0.51, SYN | ACK), c2s(0.6, RST),
+    s2c(10, ACK),
+  ], { closeGraceS: 2 })
+  t.match(records, [
+    { end: 'fin', src_pkts: 2, dst_pkts: 2, first: 1_700_000_000 },
+    { end: 'rst', src_pkts: 2, dst_pkts: 1, first: 1_700_000_000.5 },
+    { end: 'eof', src: C, sport: 40001, src_pkts: 0, dst_pkts: 1, first: 1_700_000_010 },
+  ])
+})
+
+t.test('idle timeout: two records; the second keeps the initiator though the server speaks first', async (t) => {
+  const { records } = track([c2s(0, SYN), s2c(0.01, SYN | ACK), c2s(0.02, ACK), s2c(100, PSH | ACK, 90), c2s(100.1, ACK)])
+  t.match(records, [
+    { src: C, end: 'idle', src_pkts: 2, dst_pkts: 1, last: 1_700_000_000.02 },
+    { src: C, sport: 40001, dst: R, end: 'eof', src_pkts: 1, dst_pkts: 1, dst_bytes: 90, first: 1_700_000_100 },
+  ])
+})
+
+t.test('exactly the idle timeout is not a gap; a microsecond more is', async (t) => {
+  t.equal(track([c2s(0, ACK), c2s(60, ACK)]).records.length, 1)
+  t.equal(track([c2s(0, ACK), c2s(60.000001, ACK)]).records.length, 2)
+})
+
+t.test('initiator without a SYN: SYN-ACK receiver, then the client-looking port, then the first sender', async (t) => {
+  t.match(track([s2c(0, SYN | ACK), c2s(0.01, ACK)]).records, [{ src: C, sport: 40001 }], 'SYN-ACK seen first')
+  t.match(track([s2c(0, PSH | ACK), c2s(0.01, ACK)]).records, [{ src: C, sport: 40001, dst: R, dport: 443, src_pkts: 1, dst_pkts: 1 }], 'ephemeral against 443')
+  const registered = track([{ at: 0, src: R, sport: 22, dst: C, dport: 2000 }]).records
+  t.match(registered, [{ src: C, sport: 2000, dport: 22 }], 'a registered port against a well-known one')
+  const equal = track([{ at: 0, src: R, sport: 5432, dst: C, dport: 2000 }]).records
+  t.match(equal, [{ src: R, sport: 5432, dport: 2000 }], 'two registered ports: the first sender')
+  const udp = track([
+    { at: 0, src: R, sport: 51820, dst: C, dport: 40000, udp: true, bytes: 148 },
+    { at: 0.1, src: C, sport: 40000, dst: R, dport: 51820, udp: true, bytes: 92 },
+  ]).records
+  t.match(udp, [{ proto: 'udp', src: R, sport: 51820, src_bytes: 148, dst_bytes: 92, tcp_flags: '' }], 'two ephemeral ports: the first sender')
+  const dns = track([{ at: 0, src: R, sport: 53, dst: C, dport: 41000, udp: true }]).records
+  t.match(dns, [{ src: C, sport: 41000, dst: R, dport: 53, src_pkts: 0, dst_pkts: 1 }], 'a DNS answer alone: the client is still the querier')
+})
+
+t.test('active timeout: a long flow emits a record and goes on', async (t) => {
+  const packets: Pkt[] = [c2s(0, SYN), s2c(0.01, SYN | ACK)]
+  for (let at = 10; at <= 100; at += 10) packets.push(c2s(at, PSH | ACK, 100))
+  const { records } = track(packets, { activeTimeoutS: 30 })
+  t.same(records.map((r) => [r.end, r.first - 1_700_000_000, r.src_pkts + r.dst_pkts]), [
+    ['active', 0, 5], ['active', 40, 4], ['eof', 80, 3],
+  ])
+  t.ok(records.every((r) => r.src === C), 'one initiator throughout')
+})
+
+t.test('scope: intra-task, outbound, inbound', async (t) => {
+  const { records } = track([
+    { at: 0, src: C, sport: 40000, dst: '169.254.170.3', dport: 8080, flags: SYN },
+    { at: 0, src: C, sport: 40001, dst: R, dport: 443, flags: SYN },
+    { at: 0, src: '203.0.113.9', sport: 50000, dst: C, dport: 80, flags: SYN },
+    { at: 0, src: 'fd00:a9fe:aa00::100', sport: 40002, dst: '2001:db8::1:0:0:5', dport: 443, flags: SYN },
+  ])
+  t.same(records.map((r) => `${r.src} ${r.dst} ${r.scope}`).sort(), [
+    '169.254.170.2 169.254.170.3 intra-task',
+    '169.254.170.2 198.51.100.7 outbound',
+    '203.0.113.9 169.254.170.2 inbound',
+    'fd00:a9fe:aa00::100 2001:db8::1:0:0:5 outbound',
+  ])
+})
+
+t.test('IPv6: both directions meet in one flow, addresses in canonical text', async (t) => {
+  const a = '2001:0db8:0000:0000:0000:0000:0000:0001'
+  const b = 'fd00:a9fe:aa00::101'
+  const { records } = track([
+    { at: 0, src: b, sport: 40000, dst: a, dport: 443, flags: SYN, bytes: 80 },
+    { at: 0.1, src: a, sport: 443, dst: b, dport: 40000, flags: SYN | ACK, bytes: 80 },
+    { at: 0.2, src: b, sport: 40000, dst: a, dport: 443, flags: ACK, bytes: 60 },
+  ])
+  t.match(records, [{ src: b, dst: '2001:db8::1', src_pkts: 2, src_bytes: 140, dst_pkts: 1, dst_bytes: 80 }])
+})
+
+t.test('the table is bounded: the least recently active flow is evicted', async (t) => {
+  const { records, tracker } = track([
+    { at: 0, src: C, sport: 40000, dst: R, dport: 443, flags: SYN },
+    { at: 1, src: C, sport: 40001, dst: R, dport: 443, flags: SYN },
+    { at: 2, src: C, sport: 40000, dst: R, dport: 443, flags: ACK },
+    { at: 3, src: C, sport: 40002, dst: R, dport: 443, flags: SYN },
+  ], { maxFlows: 2 }, false)
+  t.match(records, [{ sport: 40001, end: 'evicted' }])
+  t.equal(tracker.size, 2)
+  tracker.flush()
+  t.same(records.map((r) => `${r.sport} ${r.end}`), ['40001 evicted', '40000 eof', '40002 eof'])
+  t.same(tracker.stats().records, { fin: 0, rst: 0, idle: 0, active: 0, eof: 2, evicted: 1 })
+})
+
+t.test('quiet flows expire on the sweep as packet time moves on, in any flow', async (t) => {
+  const records: FlowRecord[] = []
+  const tracker = new FlowTracker({ isTaskAddress: () => false, idleTimeoutS: 5 }, (r) => { records.push(r) })
+  tracker.add(meta({ at: 0, src: C, sport: 1, dst: R, dport: 2, udp: true }))
+  for (let at = 1; at <= 7; at++) tracker.add(meta({ at, src: C, sport: 3, dst: R, dport: 4, udp: true }))
+  t.match(records, [{ sport: 1, end: 'idle', last: 1_700_000_000 }], 'the first flow ended while the second went on')
+  t.equal(tracker.size, 1)
+})
+
+t.test('remembered initiators are bounded too', async (t) => {
+  const records: FlowRecord[] = []
+  const tracker = new FlowTracker({ isTaskAddress: () => false, idleTimeoutS: 1, maxFlows: 3 }, (r) => { records.push(r) })
+  for (let i = 0; i < 50; i++) tracker.add(meta({ at: i * 3, src: C, sport: 40000 + i, dst: R, dport: 443, flags: SYN }))
+  tracker.flush()
+  t.equal(records.length, 50)
+  t.ok(records.slice(0, -1).every((r) => r.end === 'idle'))
+})
