@@ -13,6 +13,7 @@ import { hostname } from 'node:os'
 import type { Mode } from '@sidewatch/proto'
 import { readConfig, type StartOptions } from './config'
 import { DependencyInventory } from './dependencies'
+import { flushOnFatalSignals } from './exit-signals'
 import { Instrumentations } from './hook'
 import { INSTRUMENTATIONS } from './instrumentation-list'
 import { observe } from './observe'
@@ -92,6 +93,7 @@ function create (options: StartOptions | undefined): SidewatchHandle {
   const onExit = (): void => { try { observer.flush(); reporter.exit() } catch (err) { internalError('exit flush', err) } }
   process.on('beforeExit', onBeforeExit)
   process.on('exit', onExit)
+  const removeSignalListeners = flushOnFatalSignals(onExit)
   instrumentations.enable()
   reporter.start()
   if (config.inventory) inventory.start()
@@ -106,6 +108,7 @@ function create (options: StartOptions | undefined): SidewatchHandle {
         observer.stop()
         process.off('beforeExit', onBeforeExit)
         process.off('exit', onExit)
+        removeSignalListeners()
         reporter.stop()
       } catch (err) {
         internalError('stop', err)

@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ProcessExecEvent } from '@sidewatch/proto'
+import type { HttpSummaryEvent, ProcessExecEvent } from '@sidewatch/proto'
 import { FakeAgent } from './helpers/fake-agent'
 import { runFixture } from './helpers/run-fixture'
 
@@ -129,4 +129,58 @@ t.test('bad settings: one SW_ERR_CONFIG line naming them, defaults used, app una
   t.match(lines[0], /^sidewatch: SW_ERR_CONFIG: .*SIDEWATCH_QUEUE_SIZE="lots" is not an integer from 1 to 1000000; using 10000/)
   t.match(lines[0], /SIDEWATCH_MODE="yolo" is not monitor or block; using monitor/)
   t.equal(agent.eventsOf('process.exec').length, 1, 'still reporting')
+})
+
+t.test('SIGTERM with no handler of the app: what the SDK holds is delivered, the process still dies of SIGTERM', async (t) => {
+  const agent = await FakeAgent.start()
+  t.teardown(() => agent.close())
+  const run = await runFixture('serve-until-signal.js', {
+    env: { SIDEWATCH_AGENT: agent.address, SIDEWATCH_INVENTORY: '0', SIDEWATCH_SUMMARY_INTERVAL_MS: '3600000' },
+    signalOn: { stdout: '"ready":true', signal: 'SIGTERM' },
+  })
+  t.match(run.stdout, /"connected":true/)
+  t.equal(run.signal, 'SIGTERM', 'killed by the signal, as without the SDK')
+  t.equal(run.code, null)
+  const summary = await agent.waitFor('the http.summary of the window cut short', () => agent.eventsOf('http.summary')[0] as HttpSummaryEvent | undefined)
+  t.same(summary.http.server.map((r) => [r.method, r.status, r.count]), [['GET', 200, 3]])
+  t.equal(summary.pid, run.pid)
+})
+
+t.test('SIGINT likewise', async (t) => {
+  const agent = await FakeAgent.start()
+  t.teardown(() => agent.close())
+  const run = await runFixture('serve-until-signal.js', {
+    env: { SIDEWATCH_AGENT: agent.address, SIDEWATCH_INVENTORY: '0', SIDEWATCH_SUMMARY_INTERVAL_MS: '3600000' },
+    signalOn: { stdout: '"ready":true', signal: 'SIGINT' },
+  })
+  t.equal(run.signal, 'SIGINT')
+  await agent.waitFor('the summary', () => agent.eventsOf('http.summary').length === 1)
+})
+
+t.test("SIGTERM with the app's own handler: the SDK delivers and leaves the decision to the app", async (t) => {
+  const agent = await FakeAgent.start()
+  t.teardown(() => agent.close())
+  const run = await runFixture('serve-until-signal.js', {
+    args: ['--own-handler'],
+    env: { SIDEWATCH_AGENT: agent.address, SIDEWATCH_INVENTORY: '0', SIDEWATCH_SUMMARY_INTERVAL_MS: '3600000' },
+    signalOn: { stdout: '"ready":true', signal: 'SIGTERM' },
+  })
+  t.match(run.stdout, /own handler/)
+  t.equal(run.code, 0, "the app's handler ran its cleanup and exited 0")
+  t.equal(run.signal, null)
+  await agent.waitFor('the summary', () => agent.eventsOf('http.summary').length === 1)
+})
+
+t.test('SIGTERM beside signal-exit listeners: neither waits for the other, the process dies of SIGTERM', async (t) => {
+  const agent = await FakeAgent.start()
+  t.teardown(() => agent.close())
+  const run = await runFixture('serve-until-signal.js', {
+    args: ['--signal-exit'],
+    env: { SIDEWATCH_AGENT: agent.address, SIDEWATCH_INVENTORY: '0', SIDEWATCH_SUMMARY_INTERVAL_MS: '3600000' },
+    signalOn: { stdout: '"ready":true', signal: 'SIGTERM' },
+  })
+  t.match(run.stdout, /"signalExit":true/)
+  t.equal(run.signal, 'SIGTERM')
+  t.match(run.stdout, /signal-exit saw SIGTERM/, "signal-exit's own exit callback ran too")
+  await agent.waitFor('the summary', () => agent.eventsOf('http.summary').length === 1)
 })

@@ -18,6 +18,8 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Kill the app after this long (a failure, reported as signal SIGKILL). */
   timeoutMs?: number
+  /** Send `signal` to the app once its stdout contains `stdout`. */
+  signalOn?: { stdout: string, signal: NodeJS.Signals }
 }
 
 export interface RunResult {
@@ -42,7 +44,12 @@ export function runFixture (script: string, options: RunOptions = {}): Promise<R
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  let signalled = false
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+    const on = options.signalOn
+    if (on !== undefined && !signalled && stdout.includes(on.stdout)) { signalled = true; child.kill(on.signal) }
+  })
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000)
   return new Promise((resolve, reject) => {
