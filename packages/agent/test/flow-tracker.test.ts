@@ -57,14 +57,31 @@ t.test('a FIN-closed connection is one record, with the last ACK and exact count
   }])
 })
 
-t.test('the closed flow waits out its grace, then its record comes without further packets', async (t) => {
+t.test('both FINs: the flow waits for the last ACK, however late within the idle timeout, then for the grace', async (t) => {
   const { records, tracker } = track([c2s(0, SYN), s2c(0.01, SYN | ACK), c2s(0.1, FIN | ACK), s2c(0.11, FIN | ACK)], { closeGraceS: 2 }, false)
+  tracker.expire(T0 + 30 * S)
   t.equal(records.length, 0, 'not yet: the last ACK may still come')
-  tracker.expire(T0 + 1 * S)
-  t.equal(records.length, 0)
-  tracker.expire(T0 + 2.2 * S)
-  t.match(records, [{ end: 'fin', src_pkts: 2, dst_pkts: 2 }])
+  tracker.add(meta(s2c(30.5, ACK)))
+  t.equal(records.length, 0, 'an ACK from the side that sent the second FIN is not the last ACK')
+  tracker.add(meta(c2s(31, ACK)))
+  t.equal(records.length, 0, 'acknowledged: stragglers are absorbed for the grace')
+  tracker.add(meta(s2c(32, FIN | ACK)))
+  tracker.expire(T0 + 33.5 * S)
+  t.match(records, [{ end: 'fin', src_pkts: 3, dst_pkts: 4, last: 1_700_000_032 }])
   t.equal(tracker.size, 0)
+})
+
+t.test('both FINs but no last ACK within the idle timeout: idle; the ACK after the split closes the new record', async (t) => {
+  const { records } = track([
+    c2s(0, SYN), s2c(0.01, SYN | ACK), c2s(0.02, ACK), s2c(0.1, FIN | ACK), c2s(0.11, FIN | ACK),
+    s2c(100, ACK),
+    { at: 300, src: C, sport: 40002, dst: R, dport: 443, flags: FIN | ACK }, { at: 300.1, src: R, sport: 443, dst: C, dport: 40002, flags: FIN | ACK },
+  ])
+  t.match(records, [
+    { sport: 40001, end: 'idle', src_pkts: 3, dst_pkts: 2, tcp_flags: 'SAF' },
+    { sport: 40001, src: C, end: 'fin', src_pkts: 0, dst_pkts: 1, first: 1_700_000_100, tcp_flags: 'A' },
+    { sport: 40002, end: 'eof', src_pkts: 1, dst_pkts: 1 },
+  ])
 })
 
 t.test('RST: refused connections and resets end rst; stragglers within the grace are counted', async (t) => {

@@ -11,9 +11,13 @@
  *   a client's (ephemeral ≥ 32768 against a lower one; registered against well-known), else the
  *   sender of the first packet seen.
  * - A record ends:
- *     fin     both FINs seen; the flow then absorbs its stragglers (the last ACK, a retransmitted
- *             FIN) for `closeGraceS` before the record is emitted. A new SYN on the 5-tuple, or
- *             any packet after the grace, starts a new record at once.
+ *     fin     both FINs seen and the last one acknowledged (a bare ACK from the side that sent
+ *             the first FIN); the flow then absorbs stragglers (a retransmitted FIN or ACK) for
+ *             `closeGraceS` before the record is emitted. Until that ACK comes the flow is
+ *             still open and times out like any other: a final ACK seconds late is part of
+ *             the connection, not a new flow; one that comes after an idle split closes the
+ *             new record (the old one ended `idle`). A new SYN on the 5-tuple, or any packet
+ *             after the grace, starts a new record at once.
  *     rst     an RST; the same grace.
  *     idle    no packet for more than `idleTimeoutS`: the record is emitted and later packets of
  *             the 5-tuple start a new one.
@@ -25,7 +29,8 @@
  * - Time is the packets' own (offline, the capture's; live, the clock's): `add()` sweeps for
  *   expired flows whenever packet time passes the next whole second, and `expire(nowUs)` lets a
  *   live source sweep while no packets come.
- * - Memory is bounded: at most `maxFlows` flows and as many remembered initiators.
+ * - Memory is bounded: at most `maxFlows` flows and as many remembered idled-out flows (their
+ *   initiator, and whether their close was waiting for its last ACK).
  *
  * Per packet the work is a key, a Map lookup, a few counters and a move to the tail of the
  * recency list (a doubly linked list, so the idle sweep only ever looks at expired flows).
@@ -86,9 +91,21 @@ export const DEFAULT_CLOSE_GRACE_S = 2
 /** Sweep for expired flows at most once per this much packet time. */
 const SWEEP_US = 1_000_000
 
+/**
+ * Flow states. OPEN and FIN_WAIT flows end by time (idle, eof, evicted); only OPEN ones split on
+ * the active timeout; CLOSED_* ones end 'fin' or 'rst' when their grace is over.
+ */
 const OPEN = 0
-const CLOSED_FIN = 1
-const CLOSED_RST = 2
+/** Both FINs seen; waiting for the ACK of the second one (on the recency list like an open flow). */
+const FIN_WAIT = 1
+/** Closed by FINs (acknowledged) or an RST: in the grace, on the closed queue. */
+const CLOSED_FIN = 2
+const CLOSED_RST = 3
+
+/** What is remembered of a flow that idled out, for the next record of its 5-tuple. */
+const REMEMBER_INIT_A = 1
+const REMEMBER_FIN_WAIT = 2
+const REMEMBER_FIRST_FIN_A = 4
 
 class Flow {
   /** The canonical key; side A is the lower endpoint. */
@@ -110,6 +127,8 @@ class Flow {
   flags = 0
   finA = false
   finB = false
+  /** Which side sent the first FIN: the side whose bare ACK acknowledges the second one. */
+  firstFinA = false
   state = OPEN
   closeAtUs = 0
   /** Set once the flow has left the table (its record emitted for good). */
@@ -140,8 +159,8 @@ export class FlowTracker {
   readonly #isTask: (address: string) => boolean
   readonly #onRecord: (record: FlowRecord) => void
   readonly #flows = new Map<string, Flow>()
-  /** Initiators of flows that idled out, by key, oldest first (Map order); at most maxFlows. */
-  readonly #initiators = new Map<string, boolean>()
+  /** Flows that idled out, by key, oldest first (Map order); at most maxFlows. REMEMBER_* bits. */
+  readonly #idledOut = new Map<string, number>()
   /** Least recently active first. */
   #head: Flow | null = null
   #tail: Flow | null = null
@@ -204,15 +223,21 @@ export class FlowTracker {
 
     let flow = this.#flows.get(key)
     if (flow !== undefined) {
-      if (flow.state !== OPEN) {
+      const state = flow.state
+      if (state >= CLOSED_FIN) {
         // A closed connection: stragglers within the grace belong to it; a new SYN or anything later starts anew.
         if (ts > flow.closeAtUs || (flags & (SYN | ACK)) === SYN) {
-          this.#remove(flow, flow.state === CLOSED_FIN ? 'fin' : 'rst')
+          this.#remove(flow, closedEnd(state))
           flow = undefined
         }
       } else if (ts - flow.lastUs > this.#idleUs) {
         this.#remove(flow, 'idle')
         flow = undefined
+      } else if (state === FIN_WAIT) {
+        if ((flags & (SYN | ACK)) === SYN) {
+          this.#remove(flow, 'fin')
+          flow = undefined
+        }
       } else if (ts - flow.firstUs > this.#activeUs) {
         this.#emit(flow, 'active')
         flow.firstUs = ts
@@ -231,7 +256,12 @@ export class FlowTracker {
     if (ts > flow.lastUs) flow.lastUs = ts
     if (tcp) {
       flow.flags |= flags
-      if (flow.state === OPEN && (flags & (RST | FIN)) !== 0) this.#closing(flow, flags, fromA, ts)
+      if (flow.state === OPEN) {
+        if ((flags & (RST | FIN)) !== 0) this.#closing(flow, flags, fromA, ts)
+      } else if (flow.state === FIN_WAIT && ((flags & (SYN | FIN)) === 0 && fromA === flow.firstFinA)) {
+        // The last FIN acknowledged (or answered with an RST): closed.
+        this.#startGrace(flow, CLOSED_FIN, ts)
+      }
     }
     this.#touch(flow)
   }
@@ -243,7 +273,7 @@ export class FlowTracker {
       const flow = closed[this.#closedHead] as Flow
       if (!flow.removed) {
         if (flow.closeAtUs > nowUs) break
-        this.#remove(flow, flow.state === CLOSED_FIN ? 'fin' : 'rst')
+        this.#remove(flow, closedEnd(flow.state))
       }
       closed[this.#closedHead++] = undefined as unknown as Flow
     }
@@ -254,7 +284,7 @@ export class FlowTracker {
     const idleBefore = nowUs - this.#idleUs
     while (this.#head !== null && this.#head.lastUs < idleBefore) {
       const flow = this.#head
-      this.#remove(flow, flow.state === OPEN ? 'idle' : flow.state === CLOSED_FIN ? 'fin' : 'rst')
+      this.#remove(flow, flow.state < CLOSED_FIN ? 'idle' : closedEnd(flow.state))
     }
   }
 
@@ -262,7 +292,7 @@ export class FlowTracker {
   flush (): void {
     while (this.#head !== null) {
       const flow = this.#head
-      this.#remove(flow, flow.state === OPEN ? 'eof' : flow.state === CLOSED_FIN ? 'fin' : 'rst')
+      this.#remove(flow, flow.state < CLOSED_FIN ? 'eof' : closedEnd(flow.state))
     }
     this.#closed = []
     this.#closedHead = 0
@@ -272,22 +302,21 @@ export class FlowTracker {
     fromA: boolean, flags: number, ts: number): Flow {
     if (this.#flows.size >= this.#maxFlows && this.#head !== null) {
       const oldest = this.#head
-      this.#remove(oldest, oldest.state === OPEN ? 'evicted' : oldest.state === CLOSED_FIN ? 'fin' : 'rst')
+      this.#remove(oldest, oldest.state < CLOSED_FIN ? 'evicted' : closedEnd(oldest.state))
     }
     let initA: boolean
+    let remembered = this.#idledOut.size === 0 ? undefined : this.#idledOut.get(key)
+    if (remembered !== undefined) this.#idledOut.delete(key)
     const synAck = flags & (SYN | ACK)
-    if (tcp && synAck === SYN) initA = fromA
-    else if (tcp && synAck === (SYN | ACK)) initA = !fromA
-    else {
-      const remembered = this.#initiators.get(key)
-      if (remembered !== undefined) {
-        initA = remembered
-        this.#initiators.delete(key)
-      } else {
-        const rankA = portRank(aPort)
-        const rankB = portRank(bPort)
-        initA = rankA === rankB ? fromA : rankA > rankB
-      }
+    if (tcp && (synAck & SYN) !== 0) {
+      initA = synAck === SYN ? fromA : !fromA
+      remembered = undefined // a new connection: nothing carries over
+    } else if (remembered !== undefined) {
+      initA = (remembered & REMEMBER_INIT_A) !== 0
+    } else {
+      const rankA = portRank(aPort)
+      const rankB = portRank(bPort)
+      initA = rankA === rankB ? fromA : rankA > rankB
     }
     const aAddr = v4 ? formatIPv4(buf, aAt) : formatIPv6(buf, aAt)
     const bAddr = v4 ? formatIPv4(buf, bAt) : formatIPv6(buf, bAt)
@@ -295,19 +324,31 @@ export class FlowTracker {
     const bTask = this.#isTask(bAddr)
     const scope: FlowScope = aTask && bTask ? 'intra-task' : (initA ? aTask : bTask) ? 'outbound' : 'inbound'
     const flow = new Flow(key, tcp, aAddr, aPort, bAddr, bPort, initA, scope, ts)
+    if (remembered !== undefined && (remembered & REMEMBER_FIN_WAIT) !== 0) {
+      // Both FINs were seen before the idle split: this record is the close's last ACK.
+      flow.finA = flow.finB = true
+      flow.firstFinA = (remembered & REMEMBER_FIRST_FIN_A) !== 0
+      flow.state = FIN_WAIT
+    }
     this.#flows.set(key, flow)
     return flow
   }
 
+  /** An OPEN flow's FIN or RST. */
   #closing (flow: Flow, flags: number, fromA: boolean, ts: number): void {
     if ((flags & RST) !== 0) {
-      flow.state = CLOSED_RST
-    } else {
-      if (fromA) flow.finA = true
-      else flow.finB = true
-      if (!(flow.finA && flow.finB)) return
-      flow.state = CLOSED_FIN
+      this.#startGrace(flow, CLOSED_RST, ts)
+      return
     }
+    if (!flow.finA && !flow.finB) flow.firstFinA = fromA
+    if (fromA) flow.finA = true
+    else flow.finB = true
+    if (flow.finA && flow.finB) flow.state = FIN_WAIT
+  }
+
+  /** Into the close grace: the record is emitted when it ends (or at once by a new SYN). */
+  #startGrace (flow: Flow, state: number, ts: number): void {
+    flow.state = state
     flow.closeAtUs = ts + this.#graceUs
     this.#closed.push(flow)
   }
@@ -338,10 +379,11 @@ export class FlowTracker {
     else this.#tail = prev
     flow.prev = flow.next = null
     if (end === 'idle') {
-      const initiators = this.#initiators
-      initiators.delete(flow.key)
-      initiators.set(flow.key, flow.initA)
-      if (initiators.size > this.#maxFlows) initiators.delete(initiators.keys().next().value as string)
+      const idledOut = this.#idledOut
+      idledOut.delete(flow.key)
+      idledOut.set(flow.key, (flow.initA ? REMEMBER_INIT_A : 0) |
+        (flow.state === FIN_WAIT ? REMEMBER_FIN_WAIT | (flow.firstFinA ? REMEMBER_FIRST_FIN_A : 0) : 0))
+      if (idledOut.size > this.#maxFlows) idledOut.delete(idledOut.keys().next().value as string)
     }
   }
 
@@ -395,4 +437,9 @@ for (let bits = 0; bits < 256; bits++) {
 
 function flagLetters (flags: number): string {
   return flagStrings[flags & 0xff] as string
+}
+
+/** How a flow that is not OPEN ends: 'rst' after an RST, else 'fin'. */
+function closedEnd (state: number): FlowEnd {
+  return state === CLOSED_RST ? 'rst' : 'fin'
 }

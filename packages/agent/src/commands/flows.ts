@@ -1,0 +1,126 @@
+/**
+ * `sidewatch-agent flows --pcap FILE`: the live flow tracker run over a capture file. One JSON
+ * flow record per line on stdout, a summary on stderr (packets read, skipped by reason, records
+ * by how they ended). Timeouts run on the capture's own time.
+ */
+import { writeSync } from 'node:fs'
+import { AgentError } from '../errors'
+import { DEFAULT_ACTIVE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, FlowTracker, type FlowRecord } from '../net/flow-tracker'
+import type { PacketMeta, SkipReason } from '../net/packet'
+import { readCaptureFile } from '../net/pcap-reader'
+import { DEFAULT_TASK_NETS, TaskNets } from '../net/task-nets'
+import { parseCommandArgs, positiveInt } from './args'
+
+export const FLOWS_USAGE = `Usage: sidewatch-agent flows --pcap FILE [--idle-timeout 60] [--active-timeout 1800]
+                            [--task-net CIDR]... [--max-flows N]
+
+Tracks every TCP and UDP flow of a capture file (pcap or pcapng; Ethernet, 802.1Q, Linux cooked
+SLL/SLL2, raw IP, loopback; IPv4 and IPv6) and prints one JSON record per line:
+
+  {"proto":"tcp","src":"169.254.170.2","sport":40512,"dst":"198.51.100.7","dport":443,
+   "first":1700000012.345678,"last":1700000013.5,"src_pkts":6,"src_bytes":520,"dst_pkts":5,
+   "dst_bytes":4300,"end":"fin","scope":"outbound","tcp_flags":"SAFP"}
+
+src is the initiator; bytes are IP-layer bytes; end is fin, rst, idle, active, eof or evicted.
+  --idle-timeout S    a flow quiet this long ends (default ${DEFAULT_IDLE_TIMEOUT_S}); later packets start a new record
+  --active-timeout S  a flow this old emits a record and goes on in a new one (default ${DEFAULT_ACTIVE_TIMEOUT_S})
+  --task-net CIDR     the task's addresses, for scope (repeatable; default: private, link-local,
+                      loopback and unique-local ranges)
+  --max-flows N       flows held at once; past it the least recently active is evicted (default ${DEFAULT_MAX_FLOWS})
+Malformed or truncated frames are skipped and counted by reason; they never make a record.
+`
+
+export async function flowsCommand (argv: string[]): Promise<void> {
+  const { values } = parseCommandArgs('flows', {
+    args: argv,
+    options: {
+      pcap: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'active-timeout': { type: 'string' },
+      'task-net': { type: 'string', multiple: true },
+      'max-flows': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help === true) { process.stdout.write(FLOWS_USAGE); return }
+  if (values.pcap === undefined) throw new AgentError('SW_ERR_USAGE', 'flows needs --pcap FILE (see sidewatch-agent flows --help)')
+  const idleTimeoutS = seconds('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_S)
+  const activeTimeoutS = seconds('active-timeout', values['active-timeout'], DEFAULT_ACTIVE_TIMEOUT_S)
+  const maxFlows = values['max-flows'] === undefined ? DEFAULT_MAX_FLOWS : positiveInt('flows', 'max-flows', values['max-flows'])
+  const taskNets = new TaskNets(values['task-net'] ?? DEFAULT_TASK_NETS)
+
+  const out = new LineWriter()
+  const tracker = new FlowTracker({ idleTimeoutS, activeTimeoutS, maxFlows, isTaskAddress: (a) => taskNets.contains(a) },
+    (record) => { out.write(recordLine(record)) })
+  const started = process.hrtime.bigint()
+  const summary = readCaptureFile(values.pcap, {
+    packet: (packet: PacketMeta) => { tracker.add(packet) },
+    skip: (_reason: SkipReason) => {},
+  })
+  tracker.flush()
+  out.end()
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9
+  const stats = tracker.stats()
+  const skipped = Object.entries(summary.skipped).filter(([, n]) => n > 0)
+  const skippedTotal = skipped.reduce((n, [, count]) => n + count, 0)
+  const records = Object.values(stats.records).reduce((n, count) => n + count, 0)
+  process.stderr.write([
+    `${values.pcap}: ${summary.format}, ${summary.packets} packets read, ${summary.decoded} TCP/UDP packets tracked, ` +
+      `${skippedTotal} skipped${skipped.length > 0 ? ` (${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ')})` : ''}` +
+      `${summary.truncatedRecord ? '; the file ends inside a record (the partial record was dropped)' : ''}`,
+    `${records} flow records (${Object.entries(stats.records).map(([end, n]) => `${end} ${n}`).join(', ')}) ` +
+      `in ${elapsedS.toFixed(2)} s, ${Math.round(summary.packets / Math.max(elapsedS, 1e-9))} packets/s`,
+  ].join('\n') + '\n')
+}
+
+function seconds (flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0)) {
+    throw new AgentError('SW_ERR_USAGE', `--${flag} ${JSON.stringify(text)} is not a positive number of seconds (see sidewatch-agent flows --help)`)
+  }
+  return value
+}
+
+/** One record as a JSON line, keys in the contract's order. */
+export function recordLine (r: FlowRecord): string {
+  return `{"proto":"${r.proto}","src":"${r.src}","sport":${r.sport},"dst":"${r.dst}","dport":${r.dport},` +
+    `"first":${r.first},"last":${r.last},"src_pkts":${r.src_pkts},"src_bytes":${r.src_bytes},` +
+    `"dst_pkts":${r.dst_pkts},"dst_bytes":${r.dst_bytes},"end":"${r.end}","scope":"${r.scope}","tcp_flags":"${r.tcp_flags}"}\n`
+}
+
+/** Collects lines and writes them to stdout in large blocks. */
+class LineWriter {
+  #lines: string[] = []
+  #size = 0
+
+  write (line: string): void {
+    this.#lines.push(line)
+    this.#size += line.length
+    if (this.#size >= 1 << 16) this.#drain()
+  }
+
+  end (): void {
+    this.#drain()
+  }
+
+  #drain (): void {
+    if (this.#lines.length === 0) return
+    writeAll(this.#lines.join(''))
+    this.#lines = []
+    this.#size = 0
+  }
+}
+
+/** Synchronous write of everything (stdout may be a pipe that takes a part at a time). */
+function writeAll (text: string): void {
+  const data = Buffer.from(text)
+  for (let at = 0; at < data.length;) {
+    try {
+      at += writeSync(1, data, at)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue
+      throw err
+    }
+  }
+}
