@@ -205,3 +205,57 @@ t.test('remembered initiators are bounded too', async (t) => {
   t.equal(records.length, 50)
   t.ok(records.slice(0, -1).every((r) => r.end === 'idle'))
 })
+
+t.test('thousands of flows in and out of the table: every packet lands in its own flow', async (t) => {
+  // A seeded stream over 3,000 IPv4 and IPv6 conversations whose addresses differ only in a few
+  // bits (clustering the hash table), many idling out and coming back, some evicted when the
+  // table is small: the records of each conversation must add up to exactly what it sent.
+  let seed = 42
+  const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
+  const conversations = Array.from({ length: 3000 }, (_, i) => i % 3 === 0
+    ? { src: `2001:db8::${((i & 0xff) + 1).toString(16)}`, dst: `2001:db8:1::${((i >> 8) + 1).toString(16)}`, sport: 40000 + (i % 7), dport: 53, udp: true }
+    : { src: `198.51.100.${i & 0xff}`, dst: `203.0.113.${i >> 8}`, sport: 50000 + (i % 5), dport: 443, udp: i % 3 === 2 })
+  for (const maxFlows of [100_000, 500]) {
+    const sent = conversations.map(() => ({ up: 0, down: 0, upBytes: 0, downBytes: 0, lastUs: -Infinity, pieces: 0 }))
+    const records: FlowRecord[] = []
+    const tracker = new FlowTracker({ isTaskAddress: () => false, idleTimeoutS: 2, maxFlows }, (r) => { records.push(r) })
+    let at = 0
+    for (let n = 0; n < 60_000; n++) {
+      at += random() * 0.002
+      const i = Math.floor(random() * random() * conversations.length) // some busy, some rare
+      const c = conversations[i] as typeof conversations[number]
+      const up = random() < 0.6
+      const bytes = 40 + Math.floor(random() * 1000)
+      const count = sent[i] as typeof sent[number]
+      if (up) { count.up++; count.upBytes += bytes } else { count.down++; count.downBytes += bytes }
+      const us = Math.round(at * S)
+      if (us - count.lastUs > 2 * S) count.pieces++ // a new record after more than the idle timeout
+      count.lastUs = us
+      tracker.add(meta(up
+        ? { at, src: c.src, sport: c.sport, dst: c.dst, dport: c.dport, udp: c.udp, flags: PSH | ACK, bytes }
+        : { at, src: c.dst, sport: c.dport, dst: c.src, dport: c.sport, udp: c.udp, flags: PSH | ACK, bytes }))
+    }
+    tracker.flush()
+    t.equal(tracker.size, 0, `maxFlows ${maxFlows}: the table is empty after flush`)
+    const got = new Map<string, { up: number, down: number, upBytes: number, downBytes: number, records: number }>()
+    for (const r of records) {
+      // The client-looking port (ephemeral) is the initiator whichever side spoke first.
+      const key = `${r.src} ${r.sport} ${r.dst} ${r.dport}`
+      const g = got.get(key) ?? { up: 0, down: 0, upBytes: 0, downBytes: 0, records: 0 }
+      g.records++
+      g.up += r.src_pkts; g.down += r.dst_pkts; g.upBytes += r.src_bytes; g.downBytes += r.dst_bytes
+      got.set(key, g)
+    }
+    const wrong = conversations.filter((c, i) => {
+      const want = sent[i] as typeof sent[number]
+      const g = got.get(`${c.src} ${c.sport} ${c.dst} ${c.dport}`) ?? { up: 0, down: 0, upBytes: 0, downBytes: 0, records: 0 }
+      return g.up !== want.up || g.down !== want.down || g.upBytes !== want.upBytes || g.downBytes !== want.downBytes ||
+        (maxFlows === 100_000 && g.records !== want.pieces) // one record per idle-separated piece, no duplicates
+
+    })
+    t.same(wrong, [], `maxFlows ${maxFlows}: every conversation's packets and bytes, each way, add up`)
+    t.equal(records.reduce((n, r) => n + r.src_pkts + r.dst_pkts, 0), 60_000, `maxFlows ${maxFlows}: no packet lost or doubled`)
+    if (maxFlows === 500) t.ok(tracker.stats().records.evicted > 1000, 'the small table evicted')
+    else t.ok(tracker.stats().records.idle > 1000, 'flows idled out and came back')
+  }
+})

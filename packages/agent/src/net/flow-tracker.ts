@@ -3,8 +3,9 @@
  * one per connection (or per UDP conversation) and per idle-separated piece of it.
  *
  * - A flow is keyed by its 5-tuple in a canonical order (the lower address/port first), so both
- *   directions find it with one Map lookup on a 7-character (IPv4) or 19-character (IPv6)
- *   string made of 16-bit units; addresses become text only when a flow is created.
+ *   directions find the same flow. The table is an open-addressing hash table (linear probing,
+ *   backward-shift deletion) over the addresses as 32-bit words read straight from the frame:
+ *   no key string or other allocation per packet. Addresses become text only for a new flow.
  * - `src` is the initiator: the sender of a SYN without ACK (the receiver of a SYN-ACK when the
  *   SYN was missed). Without either — a flow picked up mid-stream or any UDP flow — the initiator
  *   of the same 5-tuple's previous record when it idled out, else the side whose port looks like
@@ -32,11 +33,12 @@
  * - Memory is bounded: at most `maxFlows` flows and as many remembered idled-out flows (their
  *   initiator, and whether their close was waiting for its last ACK).
  *
- * Per packet the work is a key, a Map lookup, a few counters and a move to the tail of the
- * recency list (a doubly linked list, so the idle sweep only ever looks at expired flows).
+ * Per packet the work is a hash of the 5-tuple's words, a probe or two, a few counters and a move
+ * to the tail of the recency list (a doubly linked list, so the idle sweep only ever looks at
+ * expired flows).
  */
 import { formatIPv4, formatIPv6 } from './ip-text'
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, TCP, URG, type PacketMeta } from './packet'
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, TCP, UDP, URG, type PacketMeta } from './packet'
 
 export type FlowEnd = 'fin' | 'rst' | 'idle' | 'active' | 'eof' | 'evicted'
 export type FlowScope = 'intra-task' | 'inbound' | 'outbound'
@@ -88,6 +90,9 @@ export const DEFAULT_ACTIVE_TIMEOUT_S = 1800
 export const DEFAULT_MAX_FLOWS = 100_000
 export const DEFAULT_CLOSE_GRACE_S = 2
 
+/** The hash table's smallest size (slots); it doubles when half full. */
+const MIN_SLOTS = 1024
+
 /** Sweep for expired flows at most once per this much packet time. */
 const SWEEP_US = 1_000_000
 
@@ -108,16 +113,30 @@ const REMEMBER_FIN_WAIT = 2
 const REMEMBER_FIRST_FIN_A = 4
 
 class Flow {
-  /** The canonical key; side A is the lower endpoint. */
-  readonly key: string
+  // The canonical 5-tuple: side A is the lower (address, port). Addresses as big-endian 32-bit
+  // words (IPv4: a0/b0 only, the rest 0); `kind` is the protocol, plus 256 for IPv6; `ports`
+  // is aPort << 16 | bPort; `hash` is the table hash of all of them. All are signed 32-bit
+  // integers on purpose: V8 keeps those inline in the object (Smis), where an unsigned word
+  // above 2^31 would be a separate heap number, one more cache miss per probe.
+  readonly kind: number
+  readonly a0: number
+  readonly a1: number
+  readonly a2: number
+  readonly a3: number
+  readonly b0: number
+  readonly b1: number
+  readonly b2: number
+  readonly b3: number
+  readonly ports: number
+  readonly hash: number
   readonly tcp: boolean
   readonly aAddr: string
   readonly aPort: number
   readonly bAddr: string
   readonly bPort: number
   /** True when side A initiated the flow. */
-  readonly initA: boolean
-  readonly scope: FlowScope
+  initA = false
+  scope: FlowScope = 'outbound'
   firstUs: number
   lastUs: number
   aPkts = 0
@@ -136,16 +155,24 @@ class Flow {
   prev: Flow | null = null
   next: Flow | null = null
 
-  constructor (key: string, tcp: boolean, aAddr: string, aPort: number, bAddr: string, bPort: number,
-    initA: boolean, scope: FlowScope, firstUs: number) {
-    this.key = key
-    this.tcp = tcp
+  constructor (kind: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number,
+    ports: number, hash: number, aAddr: string, bAddr: string, firstUs: number) {
+    this.kind = kind
+    this.a0 = a0
+    this.a1 = a1
+    this.a2 = a2
+    this.a3 = a3
+    this.b0 = b0
+    this.b1 = b1
+    this.b2 = b2
+    this.b3 = b3
+    this.ports = ports
+    this.hash = hash
+    this.tcp = (kind & 0xff) === TCP
     this.aAddr = aAddr
-    this.aPort = aPort
+    this.aPort = ports >>> 16
     this.bAddr = bAddr
-    this.bPort = bPort
-    this.initA = initA
-    this.scope = scope
+    this.bPort = ports & 0xffff
     this.firstUs = firstUs
     this.lastUs = firstUs
   }
@@ -158,7 +185,10 @@ export class FlowTracker {
   readonly #maxFlows: number
   readonly #isTask: (address: string) => boolean
   readonly #onRecord: (record: FlowRecord) => void
-  readonly #flows = new Map<string, Flow>()
+  /** The hash table: a power-of-two array of flows and nulls, at most half full. */
+  #slots: Array<Flow | null> = new Array<Flow | null>(MIN_SLOTS).fill(null)
+  #mask = MIN_SLOTS - 1
+  #size = 0
   /** Flows that idled out, by key, oldest first (Map order); at most maxFlows. REMEMBER_* bits. */
   readonly #idledOut = new Map<string, number>()
   /** Least recently active first. */
@@ -183,11 +213,11 @@ export class FlowTracker {
 
   /** Flows in the table now. */
   get size (): number {
-    return this.#flows.size
+    return this.#size
   }
 
   stats (): FlowTrackerStats {
-    return { flows: this.#flows.size, records: { ...this.#records } }
+    return { flows: this.#size, records: { ...this.#records } }
   }
 
   /** Accounts one packet. `packet` may be reused by the caller afterwards. */
@@ -203,25 +233,46 @@ export class FlowTracker {
     const buf = packet.buf
     const s = packet.srcOffset
     const d = packet.dstOffset
-    const v4 = packet.ipVersion === 4
-    // Side A is the lower (address, port): compare the addresses byte by byte, then the ports.
-    let order = 0
-    if (v4) {
-      order = (buf.readUInt32BE(s) - buf.readUInt32BE(d))
-    } else {
-      for (let i = 0; i < 16 && order === 0; i++) order = (buf[s + i] as number) - (buf[d + i] as number)
+    const v6 = packet.ipVersion === 6
+    // The addresses as big-endian words, read from the frame where they lie.
+    const s0 = word(buf, s)
+    const d0 = word(buf, d)
+    let s1 = 0; let s2 = 0; let s3 = 0; let d1 = 0; let d2 = 0; let d3 = 0
+    if (v6) {
+      s1 = word(buf, s + 4); s2 = word(buf, s + 8); s3 = word(buf, s + 12)
+      d1 = word(buf, d + 4); d2 = word(buf, d + 8); d3 = word(buf, d + 12)
     }
-    if (order === 0) order = packet.sport - packet.dport
-    const fromA = order <= 0
-    const aAt = fromA ? s : d
-    const bAt = fromA ? d : s
-    const aPort = fromA ? packet.sport : packet.dport
-    const bPort = fromA ? packet.dport : packet.sport
-    const key = v4 ? keyV4(packet.proto, buf, aAt, aPort, bAt, bPort) : keyV6(packet.proto, buf, aAt, aPort, bAt, bPort)
+    const sport = packet.sport
+    const dport = packet.dport
+    // Side A is the lower (address, port), comparing words as signed integers: any total order
+    // does, as long as both directions agree.
+    const fromA = s0 !== d0
+      ? s0 < d0
+      : s1 !== d1 ? s1 < d1 : s2 !== d2 ? s2 < d2 : s3 !== d3 ? s3 < d3 : sport <= dport
+    const kind = v6 ? packet.proto | 256 : packet.proto
+    let a0, a1, a2, a3, b0, b1, b2, b3, ports
+    if (fromA) {
+      a0 = s0; a1 = s1; a2 = s2; a3 = s3; b0 = d0; b1 = d1; b2 = d2; b3 = d3; ports = sport << 16 | dport
+    } else {
+      a0 = d0; a1 = d1; a2 = d2; a3 = d3; b0 = s0; b1 = s1; b2 = s2; b3 = s3; ports = dport << 16 | sport
+    }
+    let h = mix(mix(mix(kind, a0), b0), ports)
+    if (v6) h = mix(mix(mix(mix(mix(mix(h, a1), a2), a3), b1), b2), b3)
+    h ^= h >>> 16
     const tcp = packet.proto === TCP
     const flags = packet.tcpFlags
 
-    let flow = this.#flows.get(key)
+    // Probe until the flow or an empty slot.
+    const slots = this.#slots
+    const mask = this.#mask
+    let flow: Flow | undefined
+    for (let i = h & mask, f = slots[i] as Flow | null; f !== null; i = (i + 1) & mask, f = slots[i] as Flow | null) {
+      if (f.hash === h && f.a0 === a0 && f.b0 === b0 && f.ports === ports && f.kind === kind &&
+        (!v6 || (f.a1 === a1 && f.a2 === a2 && f.a3 === a3 && f.b1 === b1 && f.b2 === b2 && f.b3 === b3))) {
+        flow = f
+        break
+      }
+    }
     if (flow !== undefined) {
       const state = flow.state
       if (state >= CLOSED_FIN) {
@@ -244,7 +295,13 @@ export class FlowTracker {
         flow.aPkts = flow.aBytes = flow.bPkts = flow.bBytes = flow.flags = 0
       }
     }
-    if (flow === undefined) flow = this.#create(key, tcp, v4, buf, aAt, aPort, bAt, bPort, fromA, flags, ts)
+    if (flow === undefined) {
+      const aAt = fromA ? s : d
+      const bAt = fromA ? d : s
+      flow = new Flow(kind, a0, a1, a2, a3, b0, b1, b2, b3, ports, h,
+        v6 ? formatIPv6(buf, aAt) : formatIPv4(buf, aAt), v6 ? formatIPv6(buf, bAt) : formatIPv4(buf, bAt), ts)
+      this.#create(flow, tcp, fromA, flags)
+    }
 
     if (fromA) {
       flow.aPkts++
@@ -298,40 +355,85 @@ export class FlowTracker {
     this.#closedHead = 0
   }
 
-  #create (key: string, tcp: boolean, v4: boolean, buf: Buffer, aAt: number, aPort: number, bAt: number, bPort: number,
-    fromA: boolean, flags: number, ts: number): Flow {
-    if (this.#flows.size >= this.#maxFlows && this.#head !== null) {
+  /** Decides a new flow's initiator and scope and puts it in the table (evicting if full). */
+  #create (flow: Flow, tcp: boolean, fromA: boolean, flags: number): void {
+    if (this.#size >= this.#maxFlows && this.#head !== null) {
       const oldest = this.#head
       this.#remove(oldest, oldest.state < CLOSED_FIN ? 'evicted' : closedEnd(oldest.state))
     }
-    let initA: boolean
-    let remembered = this.#idledOut.size === 0 ? undefined : this.#idledOut.get(key)
-    if (remembered !== undefined) this.#idledOut.delete(key)
+    let remembered: number | undefined
+    if (this.#idledOut.size > 0) {
+      const key = tupleKey(flow)
+      remembered = this.#idledOut.get(key)
+      if (remembered !== undefined) this.#idledOut.delete(key)
+    }
     const synAck = flags & (SYN | ACK)
     if (tcp && (synAck & SYN) !== 0) {
-      initA = synAck === SYN ? fromA : !fromA
+      flow.initA = synAck === SYN ? fromA : !fromA
       remembered = undefined // a new connection: nothing carries over
     } else if (remembered !== undefined) {
-      initA = (remembered & REMEMBER_INIT_A) !== 0
+      flow.initA = (remembered & REMEMBER_INIT_A) !== 0
     } else {
-      const rankA = portRank(aPort)
-      const rankB = portRank(bPort)
-      initA = rankA === rankB ? fromA : rankA > rankB
+      const rankA = portRank(flow.aPort)
+      const rankB = portRank(flow.bPort)
+      flow.initA = rankA === rankB ? fromA : rankA > rankB
     }
-    const aAddr = v4 ? formatIPv4(buf, aAt) : formatIPv6(buf, aAt)
-    const bAddr = v4 ? formatIPv4(buf, bAt) : formatIPv6(buf, bAt)
-    const aTask = this.#isTask(aAddr)
-    const bTask = this.#isTask(bAddr)
-    const scope: FlowScope = aTask && bTask ? 'intra-task' : (initA ? aTask : bTask) ? 'outbound' : 'inbound'
-    const flow = new Flow(key, tcp, aAddr, aPort, bAddr, bPort, initA, scope, ts)
+    const aTask = this.#isTask(flow.aAddr)
+    const bTask = this.#isTask(flow.bAddr)
+    flow.scope = aTask && bTask ? 'intra-task' : (flow.initA ? aTask : bTask) ? 'outbound' : 'inbound'
     if (remembered !== undefined && (remembered & REMEMBER_FIN_WAIT) !== 0) {
       // Both FINs were seen before the idle split: this record is the close's last ACK.
       flow.finA = flow.finB = true
       flow.firstFinA = (remembered & REMEMBER_FIRST_FIN_A) !== 0
       flow.state = FIN_WAIT
     }
-    this.#flows.set(key, flow)
-    return flow
+    this.#insert(flow)
+  }
+
+  #insert (flow: Flow): void {
+    if ((this.#size + 1) * 2 > this.#slots.length) this.#grow()
+    const slots = this.#slots
+    const mask = this.#mask
+    let i = flow.hash & mask
+    while (slots[i] !== null) i = (i + 1) & mask
+    slots[i] = flow
+    this.#size++
+  }
+
+  #grow (): void {
+    const old = this.#slots
+    const size = old.length * 2
+    const slots = new Array<Flow | null>(size).fill(null)
+    const mask = size - 1
+    for (const flow of old) {
+      if (flow === null) continue
+      let i = flow.hash & mask
+      while (slots[i] !== null) i = (i + 1) & mask
+      slots[i] = flow
+    }
+    this.#slots = slots
+    this.#mask = mask
+  }
+
+  /** Takes a flow out of the hash table, shifting the rest of its cluster back so no probe breaks. */
+  #unlink (flow: Flow): void {
+    const slots = this.#slots
+    const mask = this.#mask
+    let i = flow.hash & mask
+    while (slots[i] !== flow) i = (i + 1) & mask
+    slots[i] = null
+    this.#size--
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const f = slots[j] as Flow | null
+      if (f === null) return
+      const home = f.hash & mask
+      // f moves into the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+        slots[i] = f
+        slots[j] = null
+        i = j
+      }
+    }
   }
 
   /** An OPEN flow's FIN or RST. */
@@ -371,7 +473,7 @@ export class FlowTracker {
   #remove (flow: Flow, end: FlowEnd): void {
     this.#emit(flow, end)
     flow.removed = true
-    this.#flows.delete(flow.key)
+    this.#unlink(flow)
     const { prev, next } = flow
     if (prev !== null) prev.next = next
     else this.#head = next
@@ -380,8 +482,9 @@ export class FlowTracker {
     flow.prev = flow.next = null
     if (end === 'idle') {
       const idledOut = this.#idledOut
-      idledOut.delete(flow.key)
-      idledOut.set(flow.key, (flow.initA ? REMEMBER_INIT_A : 0) |
+      const key = tupleKey(flow)
+      idledOut.delete(key)
+      idledOut.set(key, (flow.initA ? REMEMBER_INIT_A : 0) |
         (flow.state === FIN_WAIT ? REMEMBER_FIN_WAIT | (flow.firstFinA ? REMEMBER_FIRST_FIN_A : 0) : 0))
       if (idledOut.size > this.#maxFlows) idledOut.delete(idledOut.keys().next().value as string)
     }
@@ -409,17 +512,24 @@ export class FlowTracker {
   }
 }
 
-function keyV4 (proto: number, buf: Buffer, a: number, aPort: number, b: number, bPort: number): string {
-  return String.fromCharCode(proto, buf.readUInt16BE(a), buf.readUInt16BE(a + 2), aPort,
-    buf.readUInt16BE(b), buf.readUInt16BE(b + 2), bPort)
+/** The big-endian 32-bit word at buf[at], as a signed integer. */
+function word (buf: Buffer, at: number): number {
+  return (buf[at] as number) << 24 | (buf[at + 1] as number) << 16 | (buf[at + 2] as number) << 8 | (buf[at + 3] as number)
 }
 
-function keyV6 (proto: number, buf: Buffer, a: number, aPort: number, b: number, bPort: number): string {
-  return String.fromCharCode(proto,
-    buf.readUInt16BE(a), buf.readUInt16BE(a + 2), buf.readUInt16BE(a + 4), buf.readUInt16BE(a + 6),
-    buf.readUInt16BE(a + 8), buf.readUInt16BE(a + 10), buf.readUInt16BE(a + 12), buf.readUInt16BE(a + 14), aPort,
-    buf.readUInt16BE(b), buf.readUInt16BE(b + 2), buf.readUInt16BE(b + 4), buf.readUInt16BE(b + 6),
-    buf.readUInt16BE(b + 8), buf.readUInt16BE(b + 10), buf.readUInt16BE(b + 12), buf.readUInt16BE(b + 14), bPort)
+/** One round of the table hash (multiply, then xor-shift). */
+function mix (h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x9e3779b1)
+  return h ^ (h >>> 15)
+}
+
+/** A flow's 5-tuple as a string of 16-bit units, for the (rare) remembered idled-out flows. */
+function tupleKey (f: Flow): string {
+  const ports = f.ports
+  return f.kind === TCP || f.kind === UDP
+    ? String.fromCharCode(f.kind, f.a0 >>> 16, f.a0 & 0xffff, f.b0 >>> 16, f.b0 & 0xffff, ports >>> 16, ports & 0xffff)
+    : String.fromCharCode(f.kind, f.a0 >>> 16, f.a0 & 0xffff, f.a1 >>> 16, f.a1 & 0xffff, f.a2 >>> 16, f.a2 & 0xffff, f.a3 >>> 16, f.a3 & 0xffff,
+      f.b0 >>> 16, f.b0 & 0xffff, f.b1 >>> 16, f.b1 & 0xffff, f.b2 >>> 16, f.b2 & 0xffff, f.b3 >>> 16, f.b3 & 0xffff, ports >>> 16, ports & 0xffff)
 }
 
 /** 0 well-known (< 1024), 1 registered (< 32768), 2 ephemeral: the higher side looks like the client. */

@@ -35,14 +35,28 @@ export function parseIP (text: string): Uint8Array | undefined {
 }
 
 function parseIPv4 (text: string): Uint8Array | undefined {
-  const parts = text.split('.')
-  if (parts.length !== 4) return undefined
+  // By character codes: this runs for every new flow (task address checks).
   const out = new Uint8Array(4)
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] as string
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined
-    out[i] = Number(part)
+  let part = 0
+  let value = 0
+  let digits = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 46) { // '.'
+      if (digits === 0 || part === 3) return undefined
+      out[part++] = value
+      value = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48)
+      digits++
+      if (value > 255) return undefined
+    } else {
+      return undefined
+    }
   }
+  if (digits === 0 || part !== 3) return undefined
+  out[3] = value
   return out
 }
 
