@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CaptureStream, readCaptureFile, type CaptureFileSummary, type CaptureReadOptions } from '../src/net/pcap-reader'
+import { CaptureStream, readCaptureFile, readCaptureFileAsync, type CaptureFileSummary, type CaptureReadOptions } from '../src/net/pcap-reader'
 import { ACK, SKIP_REASONS, SYN, TCP, UDP, type PacketMeta, type PacketSink, type SkipReason } from '../src/net/packet'
 import {
   ETH_ARP, ETH_IPV4, ETH_IPV6, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
@@ -42,6 +42,15 @@ function read (t: Test, bytes: Buffer, options?: CaptureReadOptions): { summary:
   writeFileSync(path, bytes)
   const { sink, packets, skips } = collector()
   const summary = readCaptureFile(path, sink, options)
+  return { summary, packets, skips }
+}
+
+/** The same through readCaptureFileAsync. */
+async function readAhead (t: Test, bytes: Buffer, options?: CaptureReadOptions): Promise<{ summary: CaptureFileSummary, packets: Seen[], skips: SkipReason[] }> {
+  const path = join(t.testdir(), `capture-${++files}`)
+  writeFileSync(path, bytes)
+  const { sink, packets, skips } = collector()
+  const summary = await readCaptureFileAsync(path, sink, options)
   return { summary, packets, skips }
 }
 
@@ -279,10 +288,12 @@ t.test('records across read borders, and records longer than a read', async (t) 
     for (const chunkSize of [1, 3, 7, 16, 17, 100, 4096]) {
       const chunked = read(t, file, { chunkSize })
       t.same(chunked, whole, `${what}, ${chunkSize}-byte reads`)
+      t.same(await readAhead(t, file, { chunkSize }), whole, `${what}, ${chunkSize}-byte reads ahead (async)`)
     }
     const cut = read(t, file.subarray(0, file.length - 3), { chunkSize: 5 })
     t.same(cut.packets, whole.packets.slice(0, 4), `${what}: cut, 5-byte reads`)
     t.equal(cut.summary.truncatedRecord, true)
+    t.same(await readAhead(t, file.subarray(0, file.length - 3), { chunkSize: 5 }), cut, `${what}: cut, 5-byte reads ahead (async)`)
   }
 })
 
@@ -327,6 +338,9 @@ t.test('SW_ERR_PCAP: not a capture, unreadable, corrupt', async (t) => {
   fail(join(dir, 'missing.pcap'), /^cannot open capture file .*missing\.pcap: ENOENT/, 'a missing file')
   mkdirSync(join(dir, 'a-directory'))
   fail(join(dir, 'a-directory'), /^cannot read capture file .*a-directory: EISDIR/, 'a directory')
+  await t.rejects(readCaptureFileAsync(join(dir, 'missing.pcap'), collector().sink), { code: 'SW_ERR_PCAP', message: /^cannot open capture file .*ENOENT/ }, 'async: a missing file')
+  await t.rejects(readCaptureFileAsync(join(dir, 'a-directory'), collector().sink), { code: 'SW_ERR_PCAP', message: /^cannot read capture file .*EISDIR/ }, 'async: a directory')
+  await t.rejects(readCaptureFileAsync(text, collector().sink), { code: 'SW_ERR_PCAP', message: /is not a pcap or pcapng file/ }, 'async: text')
 
   const pcap = classicPcap(RECORDS, { byteOrder: 'le', linkType: LINKTYPE_ETHERNET, snaplen: 65535 })
   const hugeRecord = Buffer.from(pcap)

@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs'
 import { AgentError } from '../errors'
 import { DEFAULT_ACTIVE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, FlowTracker, type FlowRecord } from '../net/flow-tracker'
 import type { PacketMeta, SkipReason } from '../net/packet'
-import { readCaptureFile } from '../net/pcap-reader'
+import { readCaptureFileAsync } from '../net/pcap-reader'
 import { DEFAULT_TASK_NETS, TaskNets } from '../net/task-nets'
 import { parseCommandArgs, positiveInt } from './args'
 
@@ -53,7 +53,7 @@ export async function flowsCommand (argv: string[]): Promise<void> {
   const tracker = new FlowTracker({ idleTimeoutS, activeTimeoutS, maxFlows, isTaskAddress: (a) => taskNets.contains(a) },
     (record) => { out.write(recordLine(record)) })
   const started = process.hrtime.bigint()
-  const summary = readCaptureFile(values.pcap, {
+  const summary = await readCaptureFileAsync(values.pcap, {
     packet: (packet: PacketMeta) => { tracker.add(packet) },
     skip: (_reason: SkipReason) => {},
   })

@@ -5,7 +5,9 @@
  * complete record in the buffer is decoded in place (decodeFrame, one reused PacketMeta) and the
  * incomplete tail is moved to the front before the next read, so a record may cross any read
  * border and nothing is allocated per packet. A record longer than the buffer grows it.
- * `CaptureStream` is the same parser fed by pushed chunks (stdin, `flows --pcap -`).
+ * `readCaptureFileAsync` is the same with two buffers: the next chunk is read in libuv's thread
+ * pool while this one is parsed, taking the copy out of the page cache off the critical path
+ * (`flows` uses it). `CaptureStream` is the same parser fed by pushed chunks.
  *
  * Formats:
  * - pcap: both byte orders, microsecond (a1b2c3d4) and nanosecond (a1b23c4d) timestamps.
@@ -18,7 +20,7 @@
  * A file that ends inside a record stops there and reports `truncatedRecord`; a file that is
  * not pcap/pcapng, cannot be read, or has an impossible length field throws SW_ERR_PCAP.
  */
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, openSync, read, readSync } from 'node:fs'
 import { AgentError } from '../errors'
 import { decodeFrame } from './decode-frame'
 import { SKIP_REASONS, newPacketMeta, type PacketMeta, type PacketSink, type SkipReason } from './packet'
@@ -122,6 +124,69 @@ export function readCaptureFile (path: string, sink: PacketSink, options: Captur
       }
     }
     if (filled > 0) stream.push(buf.subarray(0, filled))
+    return stream.end()
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * readCaptureFile, reading ahead: while one buffer is parsed the next chunk is read into the
+ * other. Each read lands after a reserved space, where the incomplete record at the end of the
+ * buffer just parsed is moved so that it continues into the new data; the reserve grows for a
+ * record longer than it.
+ */
+export async function readCaptureFileAsync (path: string, sink: PacketSink, options: CaptureReadOptions = {}): Promise<CaptureFileSummary> {
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE))
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (err) {
+    throw new AgentError('SW_ERR_PCAP', `cannot open capture file ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  const readChunk = (buf: Buffer, at: number): Promise<number> => new Promise((resolve, reject) => {
+    read(fd, buf, at, chunkSize, null, (err, n) => {
+      if (err === null) resolve(n)
+      else reject(new AgentError('SW_ERR_PCAP', `cannot read capture file ${path}: ${err.message}`, { cause: err }))
+    })
+  })
+  try {
+    const stream = new CaptureStream(sink, { name: `capture file ${path}` })
+    let reserve = Math.min(chunkSize, 256 * 1024)
+    let current = Buffer.allocUnsafe(reserve + chunkSize)
+    let spare = Buffer.allocUnsafe(reserve + chunkSize)
+    let start = reserve
+    let end = reserve + await readChunk(current, reserve)
+    while (end > start) {
+      const reading = readChunk(spare, reserve)
+      let pos: number
+      try {
+        pos = stream.consume(current, start, end)
+      } catch (err) {
+        await reading.catch(() => {}) // the read into `spare` must finish before fd is closed
+        throw err
+      }
+      const n = await reading
+      const tail = end - pos
+      if (n === 0) {
+        if (tail > 0) stream.push(current.subarray(pos, end))
+        break
+      }
+      const parsed = current
+      if (tail > reserve) {
+        // An incomplete record longer than the reserve: wider buffers, keeping what was just read.
+        const wider = Math.max(2 * reserve, tail, stream.need)
+        const next = Buffer.allocUnsafe(wider + chunkSize)
+        spare.copy(next, wider, reserve, reserve + n)
+        spare = next
+        reserve = wider
+      }
+      parsed.copy(spare, reserve - tail, pos, end)
+      current = spare
+      spare = parsed.length === current.length ? parsed : Buffer.allocUnsafe(current.length)
+      start = reserve - tail
+      end = reserve + n
+    }
     return stream.end()
   } finally {
     closeSync(fd)
