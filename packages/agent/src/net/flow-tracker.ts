@@ -25,7 +25,7 @@
  *     active  the flow has lasted `activeTimeoutS`: a record is emitted at its next packet and
  *             the flow goes on in a new record.
  *     evicted the table was full (`maxFlows`) when a new flow arrived: the least recently active
- *             flow made room.
+ *             flow (to within a second) made room.
  *     eof     `flush()`: end of the input.
  * - Time is the packets' own (offline, the capture's; live, the clock's): `add()` sweeps for
  *   expired flows whenever packet time passes the next whole second, and `expire(nowUs)` lets a
@@ -33,9 +33,9 @@
  * - Memory is bounded: at most `maxFlows` flows and as many remembered idled-out flows (their
  *   initiator, and whether their close was waiting for its last ACK).
  *
- * Per packet the work is a hash of the 5-tuple's words, a probe or two, a few counters and a move
- * to the tail of the recency list (a doubly linked list, so the idle sweep only ever looks at
- * expired flows).
+ * Per packet the work is a hash of the 5-tuple's words, a probe or two and a few counters; at most
+ * once a second per flow, a move to the tail of the recency list (a doubly linked list, so the
+ * idle sweep and eviction look only at its head).
  */
 import { formatIPv4, formatIPv6 } from './ip-text'
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, TCP, UDP, URG, type PacketMeta } from './packet'
@@ -95,6 +95,8 @@ const MIN_SLOTS = 1024
 
 /** Sweep for expired flows at most once per this much packet time. */
 const SWEEP_US = 1_000_000
+/** A flow moves to the tail of the recency list at most once per this much time. */
+const TOUCH_US = 1_000_000
 
 /**
  * Flow states. OPEN and FIN_WAIT flows end by time (idle, eof, evicted); only OPEN ones split on
@@ -150,6 +152,8 @@ class Flow {
   firstFinA = false
   state = OPEN
   closeAtUs = 0
+  /** When the flow last moved to the tail of the recency list (tracker clock). */
+  touchedUs = -Infinity
   /** Set once the flow has left the table (its record emitted for good). */
   removed = false
   prev: Flow | null = null
@@ -191,7 +195,7 @@ export class FlowTracker {
   #size = 0
   /** Flows that idled out, by key, oldest first (Map order); at most maxFlows. REMEMBER_* bits. */
   readonly #idledOut = new Map<string, number>()
-  /** Least recently active first. */
+  /** Least recently active first, to within TOUCH_US (see add()). */
   #head: Flow | null = null
   #tail: Flow | null = null
   /** Closed flows in the order they closed, waiting for their grace to end. */
@@ -320,7 +324,13 @@ export class FlowTracker {
         this.#startGrace(flow, CLOSED_FIN, ts)
       }
     }
-    this.#touch(flow)
+    // The recency list moves a flow at most once per TOUCH_US: it is ordered by when each flow
+    // was last moved, within TOUCH_US of its last packet (moving on every packet cost more than
+    // the hash lookup: three objects written, each a likely cache miss).
+    if (this.#clockUs - flow.touchedUs >= TOUCH_US) {
+      flow.touchedUs = this.#clockUs
+      this.#touch(flow)
+    }
   }
 
   /** Emits the records of flows whose idle timeout or close grace has passed at `nowUs`. */
@@ -339,18 +349,24 @@ export class FlowTracker {
       this.#closedHead = 0
     }
     const idleBefore = nowUs - this.#idleUs
-    while (this.#head !== null && this.#head.lastUs < idleBefore) {
+    while (this.#head !== null && this.#head.touchedUs < idleBefore) {
       const flow = this.#head
-      this.#remove(flow, flow.state < CLOSED_FIN ? 'idle' : closedEnd(flow.state))
+      if (flow.lastUs < idleBefore) {
+        this.#remove(flow, flow.state < CLOSED_FIN ? 'idle' : closedEnd(flow.state))
+      } else {
+        flow.touchedUs = nowUs > this.#clockUs ? nowUs : this.#clockUs // active since it was last moved
+        this.#touch(flow)
+      }
     }
   }
 
   /** End of input: every flow still held is emitted (closed ones as fin/rst, the rest as eof). */
   flush (): void {
-    while (this.#head !== null) {
-      const flow = this.#head
-      this.#remove(flow, flow.state < CLOSED_FIN ? 'eof' : closedEnd(flow.state))
-    }
+    // Least recently active first (the recency list is only ordered to within TOUCH_US).
+    const flows: Flow[] = []
+    for (let flow = this.#head; flow !== null; flow = flow.next) flows.push(flow)
+    flows.sort((x, y) => x.lastUs - y.lastUs)
+    for (const flow of flows) this.#remove(flow, flow.state < CLOSED_FIN ? 'eof' : closedEnd(flow.state))
     this.#closed = []
     this.#closedHead = 0
   }
