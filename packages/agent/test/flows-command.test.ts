@@ -1,10 +1,11 @@
 // `sidewatch-agent flows --pcap FILE` as a user runs it: a capture file made here, the records on
 // stdout in the contract's exact form and key order, the summary on stderr, and the errors.
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { ACK, FIN, PSH, SYN } from '../src/net/packet'
-import { jsonLines, runCli, tempDir } from './helpers/agent'
+import { AGENT_BIN, cleanEnv, jsonLines, runCli, tempDir } from './helpers/agent'
 import {
   ETH_ARP, ETH_IPV4, ETH_IPV6, LINKTYPE_ETHERNET, classicPcap, ethernet, ipv4, ipv6, pcapng, tcp, udp, type CaptureRecord,
 } from './helpers/pcap-writer'
@@ -93,4 +94,20 @@ t.test('errors: usage, a missing or foreign file, a bad number', async (t) => {
   t.match(foreign, { code: 2, stdout: '', stderr: /SW_ERR_PCAP: .*notes\.txt/ })
   t.match(badIdle, { code: 2, stderr: /SW_ERR_USAGE: --idle-timeout "soon" is not a positive number of seconds/ })
   t.match(badNet, { code: 2, stderr: /SW_ERR_\w+: .*10\.0\.0\.0\/33/ })
+})
+
+t.test('--pcap - reads the capture from standard input', async (t) => {
+  const capture = classicPcap(records, { byteOrder: 'le', linkType: LINKTYPE_ETHERNET, snaplen: 262144 })
+  const child = spawn(process.execPath, [AGENT_BIN, 'flows', '--pcap', '-', '--task-net', '198.51.100.0/24'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  // In pieces that cut records, as a pipe delivers them.
+  for (let i = 0; i < capture.length; i += 50) child.stdin.write(capture.subarray(i, i + 50))
+  child.stdin.end()
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  t.equal(code, 0)
+  t.match(jsonLines(stdout), [{ proto: 'udp', end: 'eof' }, { proto: 'tcp', src_pkts: 5, dst_pkts: 3, end: 'fin' }])
+  t.match(stderr, /^standard input: pcap, 12 packets read/)
 })

@@ -7,11 +7,11 @@ import { writeSync } from 'node:fs'
 import { AgentError } from '../errors'
 import { DEFAULT_ACTIVE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, FlowTracker, type FlowRecord } from '../net/flow-tracker'
 import type { PacketMeta, SkipReason } from '../net/packet'
-import { readCaptureFileAsync } from '../net/pcap-reader'
+import { CaptureStream, readCaptureFileAsync, type CaptureFileSummary } from '../net/pcap-reader'
 import { DEFAULT_TASK_NETS, TaskNets } from '../net/task-nets'
 import { parseCommandArgs, positiveInt } from './args'
 
-export const FLOWS_USAGE = `Usage: sidewatch-agent flows --pcap FILE [--idle-timeout 60] [--active-timeout 1800]
+export const FLOWS_USAGE = `Usage: sidewatch-agent flows --pcap FILE|- [--idle-timeout 60] [--active-timeout 1800]
                             [--task-net CIDR]... [--max-flows N]
 
 Tracks every TCP and UDP flow of a capture file (pcap or pcapng; Ethernet, 802.1Q, Linux cooked
@@ -22,6 +22,7 @@ SLL/SLL2, raw IP, loopback; IPv4 and IPv6) and prints one JSON record per line:
    "dst_bytes":4300,"end":"fin","scope":"outbound","tcp_flags":"SAFP"}
 
 src is the initiator; bytes are IP-layer bytes; end is fin, rst, idle, active, eof or evicted.
+  --pcap FILE         the capture; - reads it from standard input (tcpdump -w - ... | sidewatch-agent flows --pcap -)
   --idle-timeout S    a flow quiet this long ends (default ${DEFAULT_IDLE_TIMEOUT_S}); later packets start a new record
   --active-timeout S  a flow this old emits a record and goes on in a new one (default ${DEFAULT_ACTIVE_TIMEOUT_S})
   --task-net CIDR     the task's addresses, for scope (repeatable; default: private, link-local,
@@ -53,10 +54,11 @@ export async function flowsCommand (argv: string[]): Promise<void> {
   const tracker = new FlowTracker({ idleTimeoutS, activeTimeoutS, maxFlows, isTaskAddress: (a) => taskNets.contains(a) },
     (record) => { out.write(recordLine(record)) })
   const started = process.hrtime.bigint()
-  const summary = await readCaptureFileAsync(values.pcap, {
+  const sink = {
     packet: (packet: PacketMeta) => { tracker.add(packet) },
     skip: (_reason: SkipReason) => {},
-  })
+  }
+  const summary = values.pcap === '-' ? await readStdin(sink) : await readCaptureFileAsync(values.pcap, sink)
   tracker.flush()
   out.end()
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9
@@ -65,12 +67,19 @@ export async function flowsCommand (argv: string[]): Promise<void> {
   const skippedTotal = skipped.reduce((n, [, count]) => n + count, 0)
   const records = Object.values(stats.records).reduce((n, count) => n + count, 0)
   process.stderr.write([
-    `${values.pcap}: ${summary.format}, ${summary.packets} packets read, ${summary.decoded} TCP/UDP packets tracked, ` +
+    `${values.pcap === '-' ? 'standard input' : values.pcap}: ${summary.format}, ${summary.packets} packets read, ${summary.decoded} TCP/UDP packets tracked, ` +
       `${skippedTotal} skipped${skipped.length > 0 ? ` (${skipped.map(([reason, n]) => `${reason} ${n}`).join(', ')})` : ''}` +
       `${summary.truncatedRecord ? '; the file ends inside a record (the partial record was dropped)' : ''}`,
     `${records} flow records (${Object.entries(stats.records).map(([end, n]) => `${end} ${n}`).join(', ')}) ` +
       `in ${elapsedS.toFixed(2)} s, ${Math.round(summary.packets / Math.max(elapsedS, 1e-9))} packets/s`,
   ].join('\n') + '\n')
+}
+
+/** The capture from standard input, chunk by chunk. */
+async function readStdin (sink: Parameters<typeof readCaptureFileAsync>[1]): Promise<CaptureFileSummary> {
+  const stream = new CaptureStream(sink, { name: 'standard input' })
+  for await (const chunk of process.stdin) stream.push(chunk as Buffer)
+  return stream.end()
 }
 
 function seconds (flag: string, text: string | undefined, fallback: number): number {
