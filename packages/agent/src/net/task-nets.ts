@@ -8,7 +8,7 @@
 import { AgentError } from '../errors'
 import { parseIP } from './ip-text'
 
-interface Cidr { bytes: Uint8Array, prefix: number }
+export interface Cidr { bytes: Uint8Array, prefix: number }
 
 export const DEFAULT_TASK_NETS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16',
   '127.0.0.0/8', '::1/128', 'fc00::/7', 'fe80::/10']
@@ -38,7 +38,8 @@ export class TaskNets {
   }
 }
 
-function parseCidr (text: string): Cidr | undefined {
+/** `A.B.C.D/N`, `X::Y/N` or a bare address (all bits); undefined when malformed. */
+export function parseCidr (text: string): Cidr | undefined {
   const slash = text.indexOf('/')
   const bytes = parseIP(slash === -1 ? text : text.slice(0, slash))
   if (bytes === undefined) return undefined
@@ -49,7 +50,8 @@ function parseCidr (text: string): Cidr | undefined {
   return { bytes, prefix: Number(prefixText) }
 }
 
-function inCidr (bytes: Uint8Array, cidr: Cidr): boolean {
+/** Whether address bytes (4 or 16, the same family as the range) lie in the range. */
+export function inCidr (bytes: Uint8Array, cidr: Cidr): boolean {
   let left = cidr.prefix
   for (let i = 0; left > 0; i++, left -= 8) {
     const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff
