@@ -74,8 +74,11 @@ export interface FlowTrackerOptions {
   maxFlows?: number
   /** Seconds a closed TCP flow keeps absorbing stragglers before its record is emitted (default 2). */
   closeGraceS?: number
-  /** Whether an address (as printed in records) belongs to the task. */
-  isTaskAddress: (address: string) => boolean
+  /**
+   * Whether an address belongs to the task: given as records print it, and as its bytes in the
+   * packet (`bytes[at]`, 4 or 16 of them) for checks that need not parse the text.
+   */
+  isTaskAddress: (address: string, bytes: Uint8Array, at: number) => boolean
 }
 
 export interface FlowTrackerStats {
@@ -139,8 +142,10 @@ class Flow {
   /** True when side A initiated the flow. */
   initA = false
   scope: FlowScope = 'outbound'
-  firstUs: number
-  lastUs: number
+  // Times are initialised with numbers, never left undefined: a field that starts undefined is
+  // stored as a pointer, and every double written to it is then a new heap number (one per packet).
+  firstUs = 0
+  lastUs = 0
   aPkts = 0
   aBytes = 0
   bPkts = 0
@@ -187,7 +192,7 @@ export class FlowTracker {
   readonly #activeUs: number
   readonly #graceUs: number
   readonly #maxFlows: number
-  readonly #isTask: (address: string) => boolean
+  readonly #isTask: (address: string, bytes: Uint8Array, at: number) => boolean
   readonly #onRecord: (record: FlowRecord) => void
   /** The hash table: a power-of-two array of flows and nulls, at most half full. */
   #slots: Array<Flow | null> = new Array<Flow | null>(MIN_SLOTS).fill(null)
@@ -304,7 +309,7 @@ export class FlowTracker {
       const bAt = fromA ? d : s
       flow = new Flow(kind, a0, a1, a2, a3, b0, b1, b2, b3, ports, h,
         v6 ? formatIPv6(buf, aAt) : formatIPv4(buf, aAt), v6 ? formatIPv6(buf, bAt) : formatIPv4(buf, bAt), ts)
-      this.#create(flow, tcp, fromA, flags)
+      this.#create(flow, tcp, fromA, flags, buf, aAt, bAt)
     }
 
     if (fromA) {
@@ -372,7 +377,7 @@ export class FlowTracker {
   }
 
   /** Decides a new flow's initiator and scope and puts it in the table (evicting if full). */
-  #create (flow: Flow, tcp: boolean, fromA: boolean, flags: number): void {
+  #create (flow: Flow, tcp: boolean, fromA: boolean, flags: number, buf: Buffer, aAt: number, bAt: number): void {
     if (this.#size >= this.#maxFlows && this.#head !== null) {
       const oldest = this.#head
       this.#remove(oldest, oldest.state < CLOSED_FIN ? 'evicted' : closedEnd(oldest.state))
@@ -394,8 +399,8 @@ export class FlowTracker {
       const rankB = portRank(flow.bPort)
       flow.initA = rankA === rankB ? fromA : rankA > rankB
     }
-    const aTask = this.#isTask(flow.aAddr)
-    const bTask = this.#isTask(flow.bAddr)
+    const aTask = this.#isTask(flow.aAddr, buf, aAt)
+    const bTask = this.#isTask(flow.bAddr, buf, bAt)
     flow.scope = aTask && bTask ? 'intra-task' : (flow.initA ? aTask : bTask) ? 'outbound' : 'inbound'
     if (remembered !== undefined && (remembered & REMEMBER_FIN_WAIT) !== 0) {
       // Both FINs were seen before the idle split: this record is the close's last ACK.
@@ -509,6 +514,7 @@ export class FlowTracker {
   #emit (flow: Flow, end: FlowEnd): void {
     this.#records[end]++
     const a = flow.initA
+    // Keys in the contract's order, so that a record serialised as is reads like the contract.
     this.#onRecord({
       proto: flow.tcp ? 'tcp' : 'udp',
       src: a ? flow.aAddr : flow.bAddr,

@@ -2,7 +2,7 @@
  * Capture files → PacketSink: classic pcap and pcapng, read synchronously and fast.
  *
  * `readCaptureFile` reads the file with `fs.readSync` into one buffer, 4 MiB at a time; every
- * complete record in the buffer is decoded in place (decodeFrame, one reused PacketMeta) and the
+ * complete record in the buffer is decoded in place (decodeFrameAt, one reused PacketMeta) and the
  * incomplete tail is moved to the front before the next read, so a record may cross any read
  * border and nothing is allocated per packet. A record longer than the buffer grows it.
  * `readCaptureFileAsync` is the same with two buffers: the next chunk is read in libuv's thread
@@ -22,7 +22,7 @@
  */
 import { closeSync, openSync, read, readSync } from 'node:fs'
 import { AgentError } from '../errors'
-import { decodeFrame } from './decode-frame'
+import { decodeFrameAt } from './decode-frame'
 import { SKIP_REASONS, newPacketMeta, type PacketMeta, type PacketSink, type SkipReason } from './packet'
 
 export type CaptureFormat = 'pcap' | 'pcapng'
@@ -323,9 +323,10 @@ export class CaptureStream {
       }
       const fraction = u32(buf, pos + 4, le)
       const tsUs = u32(buf, pos, le) * 1e6 + (nanos ? Math.floor(fraction / 1000) : fraction)
-      const reason = decodeFrame(linkType, buf, pos + PCAP_RECORD_HEADER, capLen, tsUs, meta)
+      const reason = decodeFrameAt(linkType, buf, pos + PCAP_RECORD_HEADER, capLen, meta)
       if (reason === undefined) {
         decoded++
+        meta.tsUs = tsUs
         sink.packet(meta)
       } else {
         this.#skipped[reason]++
@@ -387,9 +388,10 @@ export class CaptureStream {
         pos += length
         continue
       }
-      const reason = decodeFrame(iface.linkType, buf, data, capLen, tsUs, meta)
+      const reason = decodeFrameAt(iface.linkType, buf, data, capLen, meta)
       if (reason === undefined) {
         decoded++
+        meta.tsUs = tsUs
         sink.packet(meta)
       } else {
         this.#skipped[reason]++

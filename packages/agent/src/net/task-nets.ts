@@ -29,11 +29,20 @@ export class TaskNets {
     }
   }
 
-  /** True when the address (text, as flow records print it) is in one of the ranges. */
-  contains (address: string): boolean {
-    const bytes = parseIP(address)
-    if (bytes === undefined) return false
-    for (const cidr of bytes.length === 4 ? this.#v4 : this.#v6) if (inCidr(bytes, cidr)) return true
+  /**
+   * True when the address (text, as flow records print it) is in one of the ranges. When its
+   * bytes are at hand (`bytes[at]`: 4, or 16 for an address with a colon) they are used instead
+   * of parsing the text.
+   */
+  contains (address: string, bytes?: Uint8Array, at = 0): boolean {
+    const v6 = address.includes(':')
+    let b = bytes
+    if (b === undefined) {
+      b = parseIP(address)
+      if (b === undefined) return false
+      at = 0
+    }
+    for (const cidr of v6 ? this.#v6 : this.#v4) if (inCidr(b, cidr, at)) return true
     return false
   }
 }
@@ -50,12 +59,12 @@ export function parseCidr (text: string): Cidr | undefined {
   return { bytes, prefix: Number(prefixText) }
 }
 
-/** Whether address bytes (4 or 16, the same family as the range) lie in the range. */
-export function inCidr (bytes: Uint8Array, cidr: Cidr): boolean {
+/** Whether address bytes (`bytes[at]`, 4 or 16, the same family as the range) lie in the range. */
+export function inCidr (bytes: Uint8Array, cidr: Cidr, at = 0): boolean {
   let left = cidr.prefix
   for (let i = 0; left > 0; i++, left -= 8) {
     const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff
-    if (((bytes[i] as number) & mask) !== ((cidr.bytes[i] as number) & mask)) return false
+    if (((bytes[at + i] as number) & mask) !== ((cidr.bytes[i] as number) & mask)) return false
   }
   return true
 }
