@@ -3,13 +3,13 @@
  * flow record per line on stdout, a summary on stderr (packets read, skipped by reason, records
  * by how they ended). Timeouts run on the capture's own time.
  */
-import { writeSync } from 'node:fs'
 import { AgentError } from '../errors'
-import { DEFAULT_ACTIVE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, FlowTracker, type FlowRecord } from '../net/flow-tracker'
+import { DEFAULT_ACTIVE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_FLOWS, FlowTracker, } from '../net/flow-tracker'
 import type { PacketMeta, SkipReason } from '../net/packet'
 import { CaptureStream, readCaptureFileAsync, type CaptureFileSummary } from '../net/pcap-reader'
 import { DEFAULT_TASK_NETS, TaskNets } from '../net/task-nets'
 import { parseCommandArgs, positiveInt } from './args'
+import { FlowRecordWriter } from './flow-record-writer'
 
 export const FLOWS_USAGE = `Usage: sidewatch-agent flows --pcap FILE|- [--idle-timeout 60] [--active-timeout 1800]
                             [--task-net CIDR]... [--max-flows N]
@@ -50,9 +50,9 @@ export async function flowsCommand (argv: string[]): Promise<void> {
   const maxFlows = values['max-flows'] === undefined ? DEFAULT_MAX_FLOWS : positiveInt('flows', 'max-flows', values['max-flows'])
   const taskNets = new TaskNets(values['task-net'] ?? DEFAULT_TASK_NETS)
 
-  const out = new LineWriter()
+  const out = new FlowRecordWriter(1)
   const tracker = new FlowTracker({ idleTimeoutS, activeTimeoutS, maxFlows, isTaskAddress: (a, bytes, at) => taskNets.contains(a, bytes, at) },
-    (record) => { out.write(recordLine(record)) })
+    (record) => { out.write(record) })
   const started = process.hrtime.bigint()
   const sink = {
     packet: (packet: PacketMeta) => { tracker.add(packet) },
@@ -60,7 +60,7 @@ export async function flowsCommand (argv: string[]): Promise<void> {
   }
   const summary = values.pcap === '-' ? await readStdin(sink) : await readCaptureFileAsync(values.pcap, sink)
   tracker.flush()
-  out.end()
+  out.flush()
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9
   const stats = tracker.stats()
   const skipped = Object.entries(summary.skipped).filter(([, n]) => n > 0)
@@ -89,47 +89,4 @@ function seconds (flag: string, text: string | undefined, fallback: number): num
     throw new AgentError('SW_ERR_USAGE', `--${flag} ${JSON.stringify(text)} is not a positive number of seconds (see sidewatch-agent flows --help)`)
   }
   return value
-}
-
-/** One record as a JSON line, keys in the contract's order (a template: faster than JSON.stringify here). */
-export function recordLine (r: FlowRecord): string {
-  return `{"proto":"${r.proto}","src":"${r.src}","sport":${r.sport},"dst":"${r.dst}","dport":${r.dport},` +
-    `"first":${r.first},"last":${r.last},"src_pkts":${r.src_pkts},"src_bytes":${r.src_bytes},` +
-    `"dst_pkts":${r.dst_pkts},"dst_bytes":${r.dst_bytes},"end":"${r.end}","scope":"${r.scope}","tcp_flags":"${r.tcp_flags}"}\n`
-}
-
-/** Collects lines and writes them to stdout in large blocks. */
-class LineWriter {
-  #lines: string[] = []
-  #size = 0
-
-  write (line: string): void {
-    this.#lines.push(line)
-    this.#size += line.length
-    if (this.#size >= 1 << 16) this.#drain()
-  }
-
-  end (): void {
-    this.#drain()
-  }
-
-  #drain (): void {
-    if (this.#lines.length === 0) return
-    writeAll(this.#lines.join(''))
-    this.#lines = []
-    this.#size = 0
-  }
-}
-
-/** Synchronous write of everything (stdout may be a pipe that takes a part at a time). */
-function writeAll (text: string): void {
-  const data = Buffer.from(text)
-  for (let at = 0; at < data.length;) {
-    try {
-      at += writeSync(1, data, at)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue
-      throw err
-    }
-  }
 }
