@@ -20,6 +20,19 @@ t.test('IPv6 text is canonical (RFC 5952)', async (t) => {
     t.ok(bytes, input)
     if (bytes !== undefined) t.equal(formatIPv6(bytes, 0), want, input)
   }
+  // Against the WHATWG URL serializer (RFC 5952 too, but IPv4-mapped addresses in hex), on
+  // addresses full of zero runs of every length and place.
+  let seed = 3
+  const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
+  for (let n = 0; n < 2000; n++) {
+    const bytes = new Uint8Array(16)
+    for (let g = 0; g < 8; g++) if (random() < 0.4) { const v = Math.floor(random() * 65536); bytes[2 * g] = v >> 8; bytes[2 * g + 1] = v & 0xff }
+    const text = formatIPv6(bytes, 0)
+    if (text.startsWith('::ffff:') && text.includes('.')) continue
+    const want = new URL(`http://[${text}]/`).hostname.slice(1, -1)
+    if (text !== want) { t.equal(text, want, 'as the URL serializer writes it'); break }
+    t.same(parseIP(text), bytes)
+  }
   t.equal(formatIPv4(Uint8Array.from([192, 0, 2, 255]), 0), '192.0.2.255')
   for (const bad of ['1.2.3', '1.2.3.256', '1::2::3', 'g::1', '1:2:3:4:5:6:7:8:9', '']) t.equal(parseIP(bad), undefined, JSON.stringify(bad))
 })

@@ -10,23 +10,32 @@ export function formatIPv4 (buf: Uint8Array, at: number): string {
 }
 
 export function formatIPv6 (buf: Uint8Array, at: number): string {
-  const groups: number[] = new Array<number>(8)
-  for (let i = 0; i < 8; i++) groups[i] = ((buf[at + 2 * i] as number) << 8) | (buf[at + 2 * i + 1] as number)
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    return `::ffff:${formatIPv4(buf, at + 12)}`
-  }
+  // The longest run of two or more zero groups (the first of equal runs) becomes '::'.
   let bestStart = -1
   let bestLength = 1
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
+    if (group(buf, at, i) !== 0) { i++; continue }
     let j = i
-    while (j < 8 && groups[j] === 0) j++
+    while (j < 8 && group(buf, at, j) === 0) j++
     if (j - i > bestLength) { bestStart = i; bestLength = j - i }
     i = j
   }
-  const hex = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':')
-  if (bestStart === -1) return hex(0, 8)
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`
+  if (bestStart === 0 && (bestLength === 5 && group(buf, at, 5) === 0xffff)) return `::ffff:${formatIPv4(buf, at + 12)}`
+  let out = ''
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::'
+      i += bestLength - 1
+      continue
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':'
+    out += group(buf, at, i).toString(16)
+  }
+  return out
+}
+
+function group (buf: Uint8Array, at: number, i: number): number {
+  return ((buf[at + 2 * i] as number) << 8) | (buf[at + 2 * i + 1] as number)
 }
 
 /** The bytes of an IPv4 or IPv6 address in text form (IPv6 with `::`, embedded IPv4 allowed); undefined if it is not one. */
