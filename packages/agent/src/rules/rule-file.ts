@@ -106,7 +106,7 @@ export function parseRuleFile (file: string, text: string): RuleFile {
   const items: RuleFileItem[] = []
   const pos = (node: Node | undefined): Position => new Position(file, text, lines, node)
   for (const err of doc.errors) {
-    const { line, col } = err.linePos?.[0] ?? { line: 1, col: 1 }
+    const { line, col } = err.linePos?.[0] ?? lines.linePos(err.pos[0])
     problems.push({ file, line, col, message: `YAML: ${err.message.split('\n')[0] ?? err.message}` })
   }
   if (problems.length > 0) return { file, items, problems }
