@@ -10,6 +10,7 @@
  * false (`exists` tests for it). A field that reads as an array matches when any element does.
  */
 import { basename } from 'node:path'
+import { contextOf } from './correlator'
 
 /** `any`: a value of the CloudTrail record, compared as text (numbers also by value). */
 export type FieldType = 'string' | 'number' | 'bool' | 'ip' | 'any'
@@ -63,6 +64,20 @@ function procCmdline (e: AnyEvent): unknown {
   return undefined
 }
 
+/** A field of the event, else of the process the correlator joined to it. */
+function orJoined (own: (e: AnyEvent) => unknown, joined: (p: NonNullable<ReturnType<typeof contextOf>>['process'] & object) => unknown): (e: AnyEvent) => unknown {
+  return (e) => {
+    const v = own(e)
+    if (v !== undefined) return v
+    const p = contextOf(e)?.process
+    return p === undefined ? undefined : joined(p)
+  }
+}
+
+function parent (e: AnyEvent): NonNullable<ReturnType<typeof contextOf>>['process'] {
+  return contextOf(e)?.parents?.[0]
+}
+
 const DEFS: FieldDef[] = [
   // The envelope.
   { name: 'evt.kind', type: 'string', desc: 'the event kind (process.start, net.flow, ...)', get: (e) => e.kind },
@@ -84,15 +99,19 @@ const DEFS: FieldDef[] = [
   { name: 'proc.name', type: 'string', desc: 'executable name (the base name of proc.exe, else comm)', get: procName },
   { name: 'proc.comm', type: 'string', desc: 'the kernel comm (first 15 bytes of the name)', get: byKind(scanned((p) => p.comm)) },
   { name: 'proc.cmdline', type: 'string', desc: 'the command line, arguments joined by spaces', get: procCmdline },
-  { name: 'proc.sha256', type: 'string', desc: 'SHA-256 of the executable', get: byKind({ ...scanned((p) => p.sha256), 'net.flow': (e) => e.flow?.process?.sha256 }) },
+  { name: 'proc.sha256', type: 'string', desc: 'SHA-256 of the executable', get: orJoined(byKind({ ...scanned((p) => p.sha256), 'net.flow': (e) => e.flow?.process?.sha256 }), (p) => p.sha256) },
   { name: 'proc.exe_deleted', type: 'bool', desc: 'the executable was deleted while running', get: byKind(scanned((p) => p.exe_deleted ?? false)) },
   { name: 'proc.cwd', type: 'string', desc: 'working directory', get: byKind({ ...scanned((p) => p.cwd), 'process.exec': (e) => e.exec?.cwd }) },
   { name: 'proc.uid', type: 'number', desc: 'user id', get: byKind(scanned((p) => p.uid)) },
   { name: 'proc.gid', type: 'number', desc: 'group id', get: byKind(scanned((p) => p.gid)) },
-  { name: 'proc.user', type: 'string', desc: 'user name', get: byKind({ ...scanned((p) => p.user), 'login.ssh': (e) => e.login?.user }) },
+  { name: 'proc.user', type: 'string', desc: 'user name', get: orJoined(byKind({ ...scanned((p) => p.user), 'login.ssh': (e) => e.login?.user }), (p) => p.user) },
   { name: 'proc.tty', type: 'string', desc: 'controlling terminal (/dev/pts/N)', get: byKind({ ...scanned((p) => p.tty), 'login.ssh': (e) => e.login?.tty }) },
   { name: 'proc.sid', type: 'number', desc: 'session id', get: byKind(scanned((p) => p.sid)) },
   { name: 'proc.container_id', type: 'string', desc: 'container id from the cgroup', get: byKind(scanned((p) => p.container_id)) },
+  { name: 'proc.pname', type: 'string', desc: "the parent's executable name (joined from the process table)", get: (e) => parent(e)?.name },
+  { name: 'proc.pexe', type: 'string', desc: "the parent's executable path", get: (e) => parent(e)?.exe },
+  { name: 'proc.pcmdline', type: 'string', desc: "the parent's command line", get: (e) => parent(e)?.cmdline },
+  { name: 'proc.aname', type: 'string', desc: 'the names of all known ancestors (matches when any does)', get: (e) => contextOf(e)?.parents?.map((p) => p.name).filter((n) => n !== undefined) },
   { name: 'proc.exit_code', type: 'number', desc: 'exit code (process.exit)', get: (e) => e.kind === 'process.exit' ? e.process?.exit_code : undefined },
 
   // An SDK's child process (process.exec).

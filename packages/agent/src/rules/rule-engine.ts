@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { contextOf } from './correlator'
 import type { AnyEvent } from './fields'
 import type { CompiledRule, RuleSet } from './rule-set'
 
@@ -36,6 +37,7 @@ export interface Alert {
     evidence: string[]
     dedup_key: string
     count: number
+    context?: Record<string, unknown>
   }
 }
 
@@ -214,6 +216,12 @@ export class RuleEngine {
       },
     }
     if (rule.tags.length > 0) alert.alert.tags = rule.tags
+    const joined = contextOf(event)
+    if (joined !== undefined && joined.related.length > 0) {
+      const { related, ...context } = joined
+      alert.alert.context = { ...context, related }
+      for (const id of related) if (alert.alert.evidence.length < 256 && !alert.alert.evidence.includes(id)) alert.alert.evidence.push(id)
+    }
     for (const key of ['service', 'container', 'host', 'task'] as const) if (event[key] !== undefined) (alert as unknown as Record<string, unknown>)[key] = event[key]
     return alert
   }

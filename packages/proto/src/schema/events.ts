@@ -235,6 +235,12 @@ export const Alert = Type.Object({
   evidence: Type.Array(Str(128), { maxItems: 256 }),
   dedup_key: Opt(Str(1024)),
   count: Opt(Type.Integer({ minimum: 1 })),
+  /**
+   * What the agent joined to the event that fired the rule, from every layer: `process` (the
+   * process and its parent chain, with executable hashes), `flow`, `request`, `exec`, `attack`,
+   * and `related` (the ids of those events).
+   */
+  context: Opt(Type.Record(Type.String(), Type.Unknown())),
 })
 
 export const Stats = Type.Object({
