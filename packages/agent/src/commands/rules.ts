@@ -10,12 +10,14 @@ import { createInterface } from 'node:readline'
 import { validateEvent } from '@sidewatch/proto/schema'
 import { AgentError } from '../errors'
 import type { AnyEvent } from '../rules/fields'
+import { listFields } from '../rules/fields'
 import { loadRules } from '../rules/load-rules'
 import { RuleEngine } from '../rules/rule-engine'
 import { parseCommandArgs } from './args'
 
 export const RULES_USAGE = `Usage: sidewatch-agent rules check [--no-defaults] FILE|DIR...
        sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl [--no-defaults] [--state FILE]
+       sidewatch-agent rules fields
 
 check  loads the shipped rule pack and then the files given (later files extend or override
        earlier ones) and prints each problem as file:line:col: message. Exit 0 when there is none,
@@ -23,6 +25,7 @@ check  loads the shipped rule pack and then the files given (later files extend 
 test   runs the rules over events (JSON lines, as the jsonl sink writes them; - for stdin) and
        prints each alert as a JSON line; a summary goes to stderr. Time is the events' own, so
        folding windows, learning windows and thresholds play out as they did.
+fields lists the fields conditions and outputs can use, with their types.
   --no-defaults  leave out the shipped rule pack
   --state FILE   keep new_value baselines in FILE (default: none, learning starts afresh)
 `
@@ -31,8 +34,17 @@ export async function rulesCommand (argv: string[]): Promise<void> {
   const [sub, ...rest] = argv
   if (sub === 'check') return check(rest)
   if (sub === 'test') return test(rest)
+  if (sub === 'fields') { printFields(); return }
   if (sub === undefined || sub === '--help' || sub === '-h') { process.stdout.write(RULES_USAGE); return }
   throw new AgentError('SW_ERR_USAGE', `unknown rules subcommand ${JSON.stringify(sub)}: check or test (see sidewatch-agent rules --help)`)
+}
+
+function printFields (): void {
+  const width = Math.max(...listFields().map((f) => f.name.length))
+  for (const f of listFields()) process.stdout.write(`${f.name.padEnd(width)}  ${f.type.padEnd(6)}  ${f.desc}\n`)
+  process.stdout.write(`${'ct.request.PATH'.padEnd(width)}  any     requestParameters by path (a.b[0].c, [*] for every element)\n`)
+  process.stdout.write(`${'ct.response.PATH'.padEnd(width)}  any     responseElements by path\n`)
+  process.stdout.write(`${'ct.record.PATH'.padEnd(width)}  any     the whole CloudTrail record by path\n`)
 }
 
 function check (argv: string[]): void {
