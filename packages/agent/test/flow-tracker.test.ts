@@ -259,3 +259,19 @@ t.test('thousands of flows in and out of the table: every packet lands in its ow
     else t.ok(tracker.stats().records.idle > 1000, 'flows idled out and came back')
   }
 })
+
+t.test('hours of packet time: first and last stay exact to the microsecond', async (t) => {
+  const records: FlowRecord[] = []
+  const tracker = new FlowTracker({ isTaskAddress: () => false, idleTimeoutS: 120, activeTimeoutS: 14400 }, (r) => { records.push(r) })
+  // One connection talking every 50.000123 s for three hours; a second one from 40 minutes in,
+  // idling out at about 1 h; the clock alone ends the first.
+  const packets: Pkt[] = [c2s(0, SYN)]
+  for (let i = 1; i <= 216; i++) packets.push(c2s(i * 50.000123, PSH | ACK, 100))
+  for (let at = 2400.5; at < 3600; at += 30) packets.push({ at, src: C, sport: 40009, dst: R, dport: 443, flags: ACK })
+  packets.sort((a, b) => a.at - b.at)
+  for (const p of packets) tracker.add(meta(p))
+  t.match(records, [{ sport: 40009, end: 'idle', first: 1_700_002_400.5, last: 1_700_003_570.5, src_pkts: 40 }], 'the second flow idled out')
+  tracker.expire(T0 + 216 * 50_000_123 + 121 * S)
+  t.match(records[1], { sport: 40001, end: 'idle', first: 1_700_000_000, last: (T0 + 216 * 50_000_123) / S, src_pkts: 217, src_bytes: 40 + 216 * 100 })
+  t.equal(tracker.size, 0)
+})
