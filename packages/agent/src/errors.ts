@@ -16,6 +16,12 @@ export const AGENT_ERROR_CODES = {
   SW_ERR_DB: { exitCode: 2, what: 'the event database is missing, corrupt or not a sidewatch database' },
   SW_ERR_PCAP: { exitCode: 2, what: 'a capture file cannot be read or is not a pcap or pcapng file' },
   SW_ERR_CAPTURE: { exitCode: 1, what: 'live capture could not start (no such interface, no CAP_NET_RAW, libpcap error)' },
+  SW_ERR_CAPTURE_FAILED: { exitCode: 1, what: 'live capture failed while running (the interface went down or away); the agent polls /proc/net instead' },
+  SW_ERR_NO_CAPTURE: { exitCode: 1, what: 'flows come from polling /proc/net/tcp* (connections, no byte counts): capture is off or could not start' },
+  SW_ERR_PROC: { exitCode: 1, what: 'the proc file system cannot be read (not mounted, wrong --proc-root, no permission)' },
+  SW_ERR_BASELINE: { exitCode: 2, what: 'the executable baseline file is unreadable or not a sidewatch baseline' },
+  SW_ERR_RULES: { exitCode: 2, what: 'a rule file has errors (each reported as file:line:col); a running agent keeps its last good rules' },
+  SW_ERR_SPOOL: { exitCode: 1, what: 'the spool directory cannot be created, read or written (permissions, disk full)' },
 } as const satisfies Record<string, { exitCode: number, what: string }>
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES

@@ -1,0 +1,322 @@
+/**
+ * The durable spool between the agent's sources and its sinks: every event and alert is appended
+ * here before any sink sees it, and each sink reads it back at its own pace from its own cursor.
+ *
+ * On disk (one directory):
+ *   00000001.seg, 00000002.seg, ...   append-only segments of records:
+ *                                     [u32 length][u32 CRC-32 of the payload][payload]
+ *                                     (little-endian; the payload is one event's JSON)
+ *   cursors.json                      per sink, the first record it has not acknowledged:
+ *                                     {"sqlite:/data/x.db": [segment, offset], ...}, replaced
+ *                                     atomically (write to a temporary file, then rename)
+ *
+ * - A write goes to the operating system before append() returns, so a SIGKILLed agent loses
+ *   nothing it appended; what a sink had not acknowledged is read again after a restart (at
+ *   least once: event ids let receivers drop repeats).
+ * - Opening checks the last segment record by record: a torn last record (a short length, a
+ *   short payload, a checksum that does not match) is cut off and counted, never fatal.
+ * - A segment is deleted once every sink's cursor is past it.
+ * - The spool is bounded in bytes: when an append would pass `maxBytes`, the oldest segments are
+ *   dropped whether sinks read them or not; the records lost are counted per sink, for
+ *   `agent.stats` and an alert.
+ */
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { AgentError } from '../errors'
+
+export interface SpoolOptions {
+  /** The spool stops growing here: past it the oldest segments are dropped (default 256 MiB). */
+  maxBytes?: number
+  /** A segment is closed and a new one begun past this size (default 8 MiB). */
+  segmentBytes?: number
+  /** The sinks that read the spool, by name; a new name starts at the oldest record kept. */
+  sinks: readonly string[]
+}
+
+/** Where a sink is: the segment number and the byte offset of its next record. */
+export type Position = readonly [segment: number, offset: number]
+
+export interface SpoolBatch {
+  /** The payloads, oldest first. */
+  records: Buffer[]
+  /** The position after the last of them: pass it to ack() once the sink has them. */
+  next: Position
+}
+
+export interface SpoolStats {
+  bytes: number
+  segments: number
+  appended: number
+  /** Records dropped because the spool was full, by sink that had not read them. */
+  dropped: Record<string, number>
+  /** Torn or corrupt records cut off at open. */
+  torn: number
+  /** Records waiting, by sink. */
+  backlog: Record<string, number>
+}
+
+const HEADER = 8
+/** Bytes read from a segment at a time. */
+const READ_CHUNK = 1024 * 1024
+const MAX_RECORD = 64 * 1024 * 1024
+const SEGMENT_NAME = /^(\d{8})\.seg$/
+
+interface Segment { n: number, bytes: number, records: number }
+
+export class Spool {
+  readonly #dir: string
+  readonly #maxBytes: number
+  readonly #segmentBytes: number
+  readonly #segments: Segment[] = []
+  readonly #cursors = new Map<string, [number, number]>()
+  #fd = -1
+  #bytes = 0
+  #appended = 0
+  #torn = 0
+  readonly #dropped: Record<string, number> = {}
+  #closed = false
+
+  private constructor (dir: string, options: SpoolOptions) {
+    this.#dir = dir
+    this.#maxBytes = options.maxBytes ?? 256 * 1024 * 1024
+    this.#segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024
+  }
+
+  /** Opens (or creates) the spool in `dir`. Throws SW_ERR_SPOOL when the directory cannot be used. */
+  static open (dir: string, options: SpoolOptions): Spool {
+    const spool = new Spool(dir, options)
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      spool.#load(options.sinks)
+    } catch (err) {
+      if (err instanceof AgentError) throw err
+      throw new AgentError('SW_ERR_SPOOL', `cannot open the spool in ${dir}: ${(err as Error).message}`, { cause: err })
+    }
+    return spool
+  }
+
+  /** Appends payloads (one record each); written to the file before this returns. */
+  append (payloads: readonly Buffer[]): void {
+    if (this.#closed) throw new AgentError('SW_ERR_SPOOL', 'the spool is closed')
+    if (payloads.length === 0) return
+    let size = 0
+    for (const p of payloads) {
+      if (p.length > MAX_RECORD) throw new AgentError('SW_ERR_SPOOL', `a record of ${p.length} bytes is over the spool's limit of ${MAX_RECORD}`)
+      size += HEADER + p.length
+    }
+    let current = this.#segments[this.#segments.length - 1] as Segment
+    if (current.bytes > 0 && current.bytes + size > this.#segmentBytes) current = this.#roll()
+    this.#makeRoom(size)
+    const buf = Buffer.allocUnsafe(size)
+    let at = 0
+    for (const p of payloads) {
+      buf.writeUInt32LE(p.length, at)
+      buf.writeUInt32LE(crc32(p), at + 4)
+      p.copy(buf, at + HEADER)
+      at += HEADER + p.length
+    }
+    for (let done = 0; done < size;) done += writeSync(this.#fd, buf, done, size - done)
+    current.bytes += size
+    current.records += payloads.length
+    this.#bytes += size
+    this.#appended += payloads.length
+  }
+
+  /** Up to `max` records for `sink` from its cursor (fewer at the end of what is spooled). */
+  read (sink: string, max: number): SpoolBatch {
+    let [segment, offset] = this.#cursor(sink)
+    const records: Buffer[] = []
+    for (const seg of this.#segments) {
+      if (records.length >= max) break
+      if (seg.n < segment) continue
+      if (seg.n > segment) { segment = seg.n; offset = 0 }
+      while (offset < seg.bytes && records.length < max) {
+        // A chunk at a time; a record longer than the chunk is read whole on its own.
+        let data = this.#readSegment(seg.n, offset, Math.min(seg.bytes, offset + READ_CHUNK))
+        if (data.length >= HEADER && HEADER + data.readUInt32LE(0) > data.length) {
+          data = this.#readSegment(seg.n, offset, offset + HEADER + data.readUInt32LE(0))
+        }
+        let at = 0
+        while (at + HEADER <= data.length && records.length < max) {
+          const length = data.readUInt32LE(at)
+          if (at + HEADER + length > data.length) break
+          records.push(data.subarray(at + HEADER, at + HEADER + length))
+          at += HEADER + length
+        }
+        if (at === 0) break // cannot happen for a checked segment; never loop on it
+        offset += at
+      }
+    }
+    return { records, next: [segment, offset] }
+  }
+
+  /** `sink` has the records before `next`; segments every sink is past are deleted. */
+  ack (sink: string, next: Position): void {
+    this.#cursors.set(sink, [next[0], next[1]])
+    this.#saveCursors()
+    this.#deleteRead()
+  }
+
+  stats (): SpoolStats {
+    const backlog: Record<string, number> = {}
+    for (const sink of this.#cursors.keys()) backlog[sink] = this.#backlog(sink)
+    return { bytes: this.#bytes, segments: this.#segments.length, appended: this.#appended, dropped: { ...this.#dropped }, torn: this.#torn, backlog }
+  }
+
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    closeSync(this.#fd)
+  }
+
+  #load (sinks: readonly string[]): void {
+    const numbers = readdirSync(this.#dir).map((name) => SEGMENT_NAME.exec(name)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b)
+    for (const n of numbers) {
+      const { bytes, records } = this.#check(n, n === numbers[numbers.length - 1])
+      this.#segments.push({ n, bytes, records })
+      this.#bytes += bytes
+    }
+    let saved: Record<string, unknown> = {}
+    try {
+      saved = JSON.parse(readFileSync(join(this.#dir, 'cursors.json'), 'utf8')) as Record<string, unknown>
+    } catch {
+      // none yet, or torn: every sink starts from the oldest record kept (at least once)
+    }
+    const oldest = this.#segments[0]?.n ?? 1
+    for (const sink of sinks) {
+      const c = saved[sink]
+      const ok = Array.isArray(c) && typeof c[0] === 'number' && typeof c[1] === 'number'
+      this.#cursors.set(sink, ok ? this.#clamp([c[0] as number, c[1] as number]) : [oldest, 0])
+      this.#dropped[sink] = 0
+    }
+    if (this.#segments.length === 0) this.#segments.push({ n: 1, bytes: 0, records: 0 })
+    const last = this.#segments[this.#segments.length - 1] as Segment
+    this.#fd = openSync(this.#path(last.n), 'a')
+    this.#deleteRead()
+  }
+
+  /**
+   * Walks a segment's records; in the last segment a bad record (torn by a kill mid-write, or
+   * corrupt) and everything after it is cut off. Earlier segments were complete when closed.
+   */
+  #check (n: number, last: boolean): { bytes: number, records: number } {
+    const data = readFileSync(this.#path(n))
+    let at = 0
+    let records = 0
+    while (at + HEADER <= data.length) {
+      const length = data.readUInt32LE(at)
+      if (length > MAX_RECORD || at + HEADER + length > data.length) break
+      if (crc32(data.subarray(at + HEADER, at + HEADER + length)) !== data.readUInt32LE(at + 4)) break
+      at += HEADER + length
+      records++
+    }
+    if (at < data.length) {
+      this.#torn++
+      if (last) {
+        const fd = openSync(this.#path(n), 'r+')
+        try { ftruncateSync(fd, at) } finally { closeSync(fd) }
+      }
+    }
+    return { bytes: at, records }
+  }
+
+  #roll (): Segment {
+    closeSync(this.#fd)
+    const next: Segment = { n: (this.#segments[this.#segments.length - 1] as Segment).n + 1, bytes: 0, records: 0 }
+    this.#segments.push(next)
+    this.#fd = openSync(this.#path(next.n), 'a')
+    return next
+  }
+
+  /** Drops the oldest closed segments until `size` more bytes fit under maxBytes. */
+  #makeRoom (size: number): void {
+    while (this.#bytes + size > this.#maxBytes && this.#segments.length > 1) {
+      const oldest = this.#segments.shift() as Segment
+      for (const [sink, cursor] of this.#cursors) {
+        if (cursor[0] > oldest.n) continue
+        this.#dropped[sink] = (this.#dropped[sink] ?? 0) + this.#recordsFrom(oldest, cursor[0] === oldest.n ? cursor[1] : 0)
+        this.#cursors.set(sink, [oldest.n + 1, 0])
+      }
+      this.#bytes -= oldest.bytes
+      unlinkSync(this.#path(oldest.n))
+    }
+    this.#saveCursors()
+  }
+
+  #deleteRead (): void {
+    const lowest = Math.min(...[...this.#cursors.values()].map(([segment]) => segment))
+    while (this.#segments.length > 1 && (this.#segments[0] as Segment).n < lowest) {
+      const done = this.#segments.shift() as Segment
+      this.#bytes -= done.bytes
+      unlinkSync(this.#path(done.n))
+    }
+  }
+
+  #cursor (sink: string): [number, number] {
+    let c = this.#cursors.get(sink)
+    if (c === undefined) {
+      c = [this.#segments[0]?.n ?? 1, 0]
+      this.#cursors.set(sink, c)
+      this.#dropped[sink] = 0
+    }
+    return c
+  }
+
+  /** A saved cursor made valid for the segments there are now. */
+  #clamp (c: [number, number]): [number, number] {
+    const first = this.#segments[0]
+    if (first === undefined || c[0] < first.n) return [first?.n ?? 1, 0]
+    const seg = this.#segments.find((s) => s.n === c[0])
+    if (seg === undefined) return c[0] > (this.#segments[this.#segments.length - 1] as Segment).n ? [(this.#segments[this.#segments.length - 1] as Segment).n, (this.#segments[this.#segments.length - 1] as Segment).bytes] : [first.n, 0]
+    return [c[0], Math.min(c[1], seg.bytes)]
+  }
+
+  #backlog (sink: string): number {
+    const [segment, offset] = this.#cursor(sink)
+    let n = 0
+    for (const seg of this.#segments) {
+      if (seg.n < segment) continue
+      n += seg.n === segment ? this.#recordsFrom(seg, offset) : seg.records
+    }
+    return n
+  }
+
+  /** Records in a segment from `offset` on. */
+  #recordsFrom (seg: Segment, offset: number): number {
+    if (offset === 0) return seg.records
+    if (offset >= seg.bytes) return 0
+    const data = this.#readSegment(seg.n, offset, seg.bytes)
+    let n = 0
+    for (let at = 0; at + HEADER <= data.length; at += HEADER + data.readUInt32LE(at)) n++
+    return n
+  }
+
+  #readSegment (n: number, from: number, to: number): Buffer {
+    const fd = openSync(this.#path(n), 'r')
+    try {
+      const size = Math.max(0, Math.min(to, fstatSync(fd).size) - from)
+      const buf = Buffer.allocUnsafe(size)
+      let got = 0
+      while (got < size) {
+        const r = readSync(fd, buf, got, size - got, from + got)
+        if (r === 0) break
+        got += r
+      }
+      return buf.subarray(0, got)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  #saveCursors (): void {
+    const path = join(this.#dir, 'cursors.json')
+    const tmp = `${path}.tmp`
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#cursors)))
+    renameSync(tmp, path)
+  }
+
+  #path (n: number): string {
+    return join(this.#dir, `${String(n).padStart(8, '0')}.seg`)
+  }
+}
