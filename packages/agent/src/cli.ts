@@ -8,6 +8,7 @@ import type * as RunModule from './commands/run'
 import type * as EventsModule from './commands/events'
 import type * as SearchModule from './commands/search'
 import type * as FlowsModule from './commands/flows'
+import type * as RulesModule from './commands/rules'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -19,6 +20,8 @@ Usage:
   sidewatch-agent search QUERY --db FILE [--limit N] [--json] [--fts]
   sidewatch-agent flows --pcap FILE [--idle-timeout 60] [--active-timeout 1800]
                         [--task-net CIDR]... [--max-flows N]
+  sidewatch-agent rules check [FILE|DIR]...
+  sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
   sidewatch-agent help [COMMAND]
   sidewatch-agent --version
 
@@ -27,12 +30,13 @@ Exit status: 0 ok, 2 bad usage, configuration or query, 1 runtime failure.
 
 interface Command { run: (argv: string[]) => Promise<void>, usage: string }
 
-// Loaded on demand: `events`, `search` and `flows` should not pay for the agent's dependencies.
+// Loaded on demand: the offline commands should not pay for the agent's dependencies.
 const COMMANDS: Record<string, () => Command> = {
   run: () => { const m = require('./commands/run') as typeof RunModule; return { run: m.runCommand, usage: m.RUN_USAGE } },
   events: () => { const m = require('./commands/events') as typeof EventsModule; return { run: m.eventsCommand, usage: m.EVENTS_USAGE } },
   search: () => { const m = require('./commands/search') as typeof SearchModule; return { run: m.searchCommand, usage: m.SEARCH_USAGE } },
   flows: () => { const m = require('./commands/flows') as typeof FlowsModule; return { run: m.flowsCommand, usage: m.FLOWS_USAGE } },
+  rules: () => { const m = require('./commands/rules') as typeof RulesModule; return { run: m.rulesCommand, usage: m.RULES_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {
