@@ -1,4 +1,5 @@
 import { JsonlSink } from './jsonl'
+import { NatsSink } from './nats'
 import { formatSinkSpec, type SinkSpec } from './parse'
 import type { Sink, SinkContext } from './sink'
 import { SqliteSink } from './sqlite'
@@ -8,6 +9,7 @@ export function openSink (spec: SinkSpec, ctx: SinkContext): Promise<Sink> {
   switch (spec.type) {
     case 'jsonl': return JsonlSink.open(spec.path, ctx)
     case 'sqlite': return SqliteSink.open(spec.path, ctx)
+    case 'nats': return NatsSink.open(spec.url, ctx)
     default: throw new Error(`no sink for ${formatSinkSpec(spec)}`)
   }
 }

@@ -1,18 +1,24 @@
-/** Sink specs: `jsonl:FILE`, `jsonl:-` (stdout), `sqlite:FILE`. */
+/** Sink specs: `jsonl:FILE`, `jsonl:-` (stdout), `sqlite:FILE`, `nats://HOST:PORT[?stream=NAME]`. */
 import { resolve } from 'node:path'
 import { AgentError } from '../errors'
+import { parseNatsUrl } from './nats'
 
 export type SinkSpec =
   | { type: 'jsonl', path: string | '-' }
   | { type: 'sqlite', path: string }
+  | { type: 'nats', url: string }
 
-const EXPECTED = 'expected jsonl:FILE, jsonl:- or sqlite:FILE'
+const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE or nats://HOST:PORT'
 
 export function parseSinkSpec (text: string): SinkSpec {
   const colon = text.indexOf(':')
   if (colon <= 0) throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no type; ${EXPECTED}`)
   const type = text.slice(0, colon)
   const target = text.slice(colon + 1)
+  if (type === 'nats') {
+    parseNatsUrl(text) // checked now, so a bad spec fails at start-up
+    return { type, url: text }
+  }
   if (type !== 'jsonl' && type !== 'sqlite') {
     throw new AgentError('SW_ERR_SINK', `sink type ${JSON.stringify(type)} in ${JSON.stringify(text)} is not supported; ${EXPECTED}`)
   }
@@ -23,7 +29,7 @@ export function parseSinkSpec (text: string): SinkSpec {
 }
 
 export function formatSinkSpec (spec: SinkSpec): string {
-  return `${spec.type}:${spec.path}`
+  return spec.type === 'nats' ? spec.url.replace(/\/\/[^@/]*@/, '//') : `${spec.type}:${spec.path}`
 }
 
 /** Parses a list of specs and refuses the same target twice (two writers on one file). */
