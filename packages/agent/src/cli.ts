@@ -9,6 +9,7 @@ import type * as EventsModule from './commands/events'
 import type * as SearchModule from './commands/search'
 import type * as FlowsModule from './commands/flows'
 import type * as RulesModule from './commands/rules'
+import type * as CollectModule from './commands/collect'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -22,6 +23,7 @@ Usage:
                         [--task-net CIDR]... [--max-flows N]
   sidewatch-agent rules check [FILE|DIR]...
   sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
+  sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
   sidewatch-agent help [COMMAND]
   sidewatch-agent --version
 
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, () => Command> = {
   search: () => { const m = require('./commands/search') as typeof SearchModule; return { run: m.searchCommand, usage: m.SEARCH_USAGE } },
   flows: () => { const m = require('./commands/flows') as typeof FlowsModule; return { run: m.flowsCommand, usage: m.FLOWS_USAGE } },
   rules: () => { const m = require('./commands/rules') as typeof RulesModule; return { run: m.rulesCommand, usage: m.RULES_USAGE } },
+  collect: () => { const m = require('./commands/collect') as typeof CollectModule; return { run: m.collectCommand, usage: m.COLLECT_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {

@@ -28,7 +28,7 @@ t.test('bad input: one line on stderr with a stable code, exit 2', async (t) => 
     [['run', '--foo'], 'SW_ERR_USAGE', /unknown option --foo \(see sidewatch-agent run --help\)/],
     [['frobnicate'], 'SW_ERR_USAGE', /unknown command "frobnicate"/],
     [['run', '--listen', 'http://127.0.0.1:80'], 'SW_ERR_LISTEN', /--listen: listen spec "http:\/\/127\.0\.0\.1:80" is not valid; expected unix:\/PATH\.sock or tcp:\/\/127\.0\.0\.1:PORT/],
-    [['run', '--sink', 'kafka:topic'], 'SW_ERR_SINK', /sink type "kafka" .* expected jsonl:FILE, jsonl:- or sqlite:FILE/],
+    [['run', '--sink', 'kafka:topic'], 'SW_ERR_SINK', /sink type "kafka" .* expected jsonl:FILE, jsonl:-, sqlite:FILE, nats:\/\/HOST:PORT or https:\/\/HOST\/PATH/],
     [['run', '--metrics', 'localhost'], 'SW_ERR_METRICS', /metrics address "localhost" is not valid/],
     [['run', '--config', join(dir, 'unknown.yaml')], 'SW_ERR_CONFIG', /unknown key "listen_on" in config file .*unknown\.yaml; known keys: listen, token, sinks/],
     [['events', '--db', 'x.db', '--since', 'yesterday'], 'SW_ERR_USAGE', /--since "yesterday" is not a duration/],
@@ -102,7 +102,8 @@ t.test('environment lists are comma-separated; a JSON config file works', async 
   const ready = await proc.line('ready', (l) => l.msg === 'ready')
   t.match(ready.addresses, [/^tcp:\/\/127\.0\.0\.1:\d+$/, `unix:${sock}`])
   t.same(ready.sinks, [`jsonl:${join(dir, 'a.jsonl')}`, `sqlite:${join(dir, 'b.db')}`])
-  await proc.line('capture not implemented', (l) => l.capture === 'eth1' && /not implemented in this version/.test(l.msg))
+  // eth1 does not exist here: no capture, and with proc off no polling either; said once, with its code.
+  await proc.line('no capture', (l) => l.code === 'SW_ERR_NO_CAPTURE' && l.capture === 'eth1' && /no network flows/.test(l.msg))
   t.notOk(proc.lines.some((l) => /proc scanning/.test(l.msg)), 'proc off: nothing to say')
   t.equal((await proc.stop()).code, 0)
 })

@@ -8,7 +8,7 @@ import type { AnyEvent } from '../src/rules/fields'
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z')
 let n = 0
-const env = (s: number, source: string, kind: string): Record<string, unknown> => ({ id: `ev-${++n}`, ts: new Date(T0 + s * 1000).toISOString(), source, kind, container: 'app' })
+const env = (s: number, source: string, kind: string): { kind: string } & Record<string, unknown> => ({ id: `ev-${++n}`, ts: new Date(T0 + s * 1000).toISOString(), source, kind, container: 'app' })
 const proc = (s: number, p: Record<string, unknown>): AnyEvent => ({ ...env(s, 'agent.proc', 'process.start'), process: { pid: 100 + n, ppid: 1, user: 'root', uid: 0, ...p } }) as AnyEvent
 const exec = (s: number, file: string, commandLine: string): AnyEvent => ({ ...env(s, 'node-asm', 'process.exec'), service: 'shop', exec: { method: 'exec', file, args: [], shell: false, command_line: commandLine, pid: 200 + n } }) as AnyEvent
 const flow = (s: number, f: Record<string, unknown>, owner?: Record<string, unknown>): AnyEvent => ({

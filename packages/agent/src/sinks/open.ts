@@ -1,3 +1,4 @@
+import { HttpsSink } from './https'
 import { JsonlSink } from './jsonl'
 import { NatsSink } from './nats'
 import { formatSinkSpec, type SinkSpec } from './parse'
@@ -10,6 +11,7 @@ export function openSink (spec: SinkSpec, ctx: SinkContext): Promise<Sink> {
     case 'jsonl': return JsonlSink.open(spec.path, ctx)
     case 'sqlite': return SqliteSink.open(spec.path, ctx)
     case 'nats': return NatsSink.open(spec.url, ctx)
+    case 'https': return HttpsSink.open(spec.url, ctx)
     default: throw new Error(`no sink for ${formatSinkSpec(spec)}`)
   }
 }

@@ -1,20 +1,25 @@
-/** Sink specs: `jsonl:FILE`, `jsonl:-` (stdout), `sqlite:FILE`, `nats://HOST:PORT[?stream=NAME]`. */
+/** Sink specs: `jsonl:FILE`, `jsonl:-` (stdout), `sqlite:FILE`, `nats://HOST:PORT[?stream=NAME]`, `https://HOST/PATH`. */
 import { resolve } from 'node:path'
 import { AgentError } from '../errors'
+import { checkHttpsUrl } from './https'
 import { parseNatsUrl } from './nats'
 
 export type SinkSpec =
   | { type: 'jsonl', path: string | '-' }
   | { type: 'sqlite', path: string }
   | { type: 'nats', url: string }
+  | { type: 'https', url: string }
 
-const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE or nats://HOST:PORT'
+const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE, nats://HOST:PORT or https://HOST/PATH'
 
 export function parseSinkSpec (text: string): SinkSpec {
   const colon = text.indexOf(':')
   if (colon <= 0) throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no type; ${EXPECTED}`)
   const type = text.slice(0, colon)
   const target = text.slice(colon + 1)
+  if (type === 'https' || type === 'http') {
+    return { type: 'https', url: checkHttpsUrl(text).href }
+  }
   if (type === 'nats') {
     parseNatsUrl(text) // checked now, so a bad spec fails at start-up
     return { type, url: text }
@@ -29,7 +34,9 @@ export function parseSinkSpec (text: string): SinkSpec {
 }
 
 export function formatSinkSpec (spec: SinkSpec): string {
-  return spec.type === 'nats' ? spec.url.replace(/\/\/[^@/]*@/, '//') : `${spec.type}:${spec.path}`
+  if (spec.type === 'nats') return spec.url.replace(/\/\/[^@/]*@/, '//')
+  if (spec.type === 'https') return spec.url
+  return `${spec.type}:${spec.path}`
 }
 
 /** Parses a list of specs and refuses the same target twice (two writers on one file). */

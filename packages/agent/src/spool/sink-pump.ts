@@ -105,7 +105,9 @@ export class SinkPump {
         this.stats.failures++
         this.#options.onError?.(this.sink.name, err)
         this.#backoffMs = Math.min(this.#options.maxBackoffMs, this.#backoffMs === 0 ? this.#options.minBackoffMs : this.#backoffMs * 2)
-        const delay = Math.round(Math.random() * this.#backoffMs)
+        // Full jitter, but never sooner than a receiver's Retry-After.
+        const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs
+        const delay = Math.max(Math.round(Math.random() * this.#backoffMs), typeof retryAfter === 'number' ? retryAfter : 0)
         this.#options.log.warn({ code: 'SW_ERR_SINK', sink: this.sink.name, err, retry_in_ms: delay, backlog: this.#spool.stats().backlog[this.sink.name] }, 'sink write failed; retrying')
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay)

@@ -2,7 +2,7 @@
 // http.summary (SIDEWATCH_HTTP_EVENTS=security, the default), and `all`. Real servers on
 // 127.0.0.1, the real SDK through start(), a fake agent speaking the protocol. Requests are sent
 // on raw sockets, so the test's own client is not itself an instrumented outbound call.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import cp = require('node:child_process')
 import http = require('node:http')
 import net = require('node:net')
@@ -34,7 +34,7 @@ async function closedPort (): Promise<number> {
   return port
 }
 
-async function setUp (t: Tap.Test, httpEvents: 'security' | 'all') {
+async function setUp (t: Test, httpEvents: 'security' | 'all') {
   const agent = await FakeAgent.start()
   t.teardown(() => agent.close())
   const handle = start({ agent: agent.address, service: 'policy-test', flushIntervalMs: 10, inventory: false, httpEvents, summaryIntervalMs: 100 })

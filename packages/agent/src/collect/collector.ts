@@ -1,0 +1,191 @@
+/**
+ * The receiving side of the https sink: `POST /v1/events` with `Authorization: Bearer <key>` and a
+ * gzip (or plain) JSON body `{"events":[...]}` from many agents, into this process's own sinks.
+ * A central store for users who have not moved to NATS yet.
+ *
+ * - Keys: any of the configured deployment keys, compared in constant time.
+ * - Every event is validated like the agent's local socket does; invalid ones are counted and
+ *   left out, the rest stored (the answer says how many of each, so a sender never retries a
+ *   batch forever over one bad event).
+ * - Repeats (the senders' spools deliver at least once) are dropped by event id: a bounded set
+ *   of recent ids here, and the sqlite sink's unique index for good.
+ * - 200 only after the sinks have flushed the batch; a failing sink answers 503 with
+ *   Retry-After, and the sender's spool keeps the batch.
+ * - Bodies are bounded compressed and decompressed (a gzip bomb is a 413, not an outage).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { promisify } from 'node:util'
+import { gunzip as gunzipCb } from 'node:zlib'
+import type { SidewatchEvent } from '@sidewatch/proto'
+import { validateEvent } from '@sidewatch/proto/schema'
+import type { Logger } from '../log'
+import type { SinkSet } from '../sinks/sink-set'
+
+const gunzip = promisify(gunzipCb)
+export const EVENTS_PATH = '/v1/events'
+const MAX_BODY = 16 * 1024 * 1024
+const MAX_EVENTS_BYTES = 64 * 1024 * 1024
+const RECENT_IDS = 200_000
+
+export interface CollectorOptions {
+  host: string
+  port: number
+  keys: readonly string[]
+  tls?: { cert: Buffer, key: Buffer }
+  sinks: SinkSet
+  log: Logger
+}
+
+export interface CollectorStats { batches: number, accepted: number, rejected: number, duplicates: number, unauthorized: number, failed: number }
+
+export class Collector {
+  readonly stats: CollectorStats = { batches: 0, accepted: 0, rejected: 0, duplicates: 0, unauthorized: 0, failed: 0 }
+  readonly #server: Server
+  readonly #keys: Buffer[]
+  readonly #sinks: SinkSet
+  readonly #log: Logger
+  readonly #recent = new Set<string>()
+  /** Batches are stored one at a time, in arrival order. */
+  #chain: Promise<unknown> = Promise.resolve()
+  readonly #scheme: 'http' | 'https'
+
+  private constructor (options: CollectorOptions, server: Server) {
+    this.#server = server
+    this.#keys = options.keys.map(hash)
+    this.#sinks = options.sinks
+    this.#log = options.log
+    this.#scheme = options.tls === undefined ? 'http' : 'https'
+  }
+
+  static async start (options: CollectorOptions): Promise<Collector> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => { void collector.#handle(req, res) }
+    const server = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    const collector = new Collector(options, server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port, options.host, () => { server.off('error', reject); resolve() })
+    })
+    return collector
+  }
+
+  /** `https://HOST:PORT` (or http) as bound. */
+  get url (): string {
+    const a = this.#server.address() as AddressInfo
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
+    return `${this.#scheme}://${host}:${a.port}`
+  }
+
+  get address (): AddressInfo {
+    return this.#server.address() as AddressInfo
+  }
+
+  async close (): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await this.#chain
+  }
+
+  async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
+      res.end(JSON.stringify(body))
+    }
+    try {
+      const path = (req.url ?? '').split('?')[0]
+      if (req.method === 'GET' && path === '/healthz') { answer(200, { ok: true }); return }
+      if (path !== EVENTS_PATH) { answer(404, { error: `not found: POST ${EVENTS_PATH}` }); return }
+      if (req.method !== 'POST') { answer(405, { error: 'POST only' }, { allow: 'POST' }); return }
+      if (!this.#authorized(req.headers.authorization)) {
+        this.stats.unauthorized++
+        this.#log.warn({ code: 'SW_ERR_AUTH', peer: req.socket.remoteAddress }, 'collect: a batch with a missing or unknown deployment key')
+        answer(401, { error: 'SW_ERR_AUTH: missing or unknown deployment key' }, { 'www-authenticate': 'Bearer' })
+        return
+      }
+      const raw = await readBody(req)
+      if (raw === undefined) { answer(413, { error: `SW_ERR_FRAME_TOO_LARGE: the body is over ${MAX_BODY} bytes` }); return }
+      let text: Buffer
+      try {
+        text = req.headers['content-encoding'] === 'gzip' ? await gunzip(raw, { maxOutputLength: MAX_EVENTS_BYTES }) : raw
+      } catch (err) {
+        const big = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+        answer(big ? 413 : 400, { error: big ? `SW_ERR_FRAME_TOO_LARGE: over ${MAX_EVENTS_BYTES} bytes decompressed` : `SW_ERR_BAD_FRAME: not gzip: ${(err as Error).message}` })
+        return
+      }
+      let body: unknown
+      try {
+        body = JSON.parse(text.toString('utf8'))
+      } catch (err) {
+        answer(400, { error: `SW_ERR_BAD_FRAME: not JSON: ${(err as Error).message}` })
+        return
+      }
+      const list = (body as { events?: unknown } | null)?.events
+      if (!Array.isArray(list)) { answer(400, { error: 'SW_ERR_BAD_FRAME: the body is {"events": [...]}' }); return }
+      await (this.#chain = this.#chain.then(() => this.#store(list, answer)))
+    } catch (err) {
+      this.#log.error({ err }, 'collect: request failed')
+      if (!res.headersSent) answer(500, { error: 'internal error' })
+    }
+  }
+
+  async #store (list: unknown[], answer: (status: number, body: Record<string, unknown>, headers?: Record<string, string>) => void): Promise<void> {
+    const events: SidewatchEvent[] = []
+    let rejected = 0
+    let duplicates = 0
+    const ids = new Set<string>()
+    for (const e of list) {
+      if (validateEvent(e) !== undefined) { rejected++; continue }
+      const id = (e as SidewatchEvent).id
+      if (this.#recent.has(id) || ids.has(id)) { duplicates++; continue }
+      ids.add(id)
+      events.push(e as SidewatchEvent)
+    }
+    try {
+      await this.#sinks.write(events)
+      await this.#sinks.flush()
+    } catch (err) {
+      this.stats.failed++
+      this.#log.error({ code: 'SW_ERR_SINK', err }, 'collect: could not store a batch; the sender will retry')
+      answer(503, { error: 'SW_ERR_SINK: could not store the batch' }, { 'retry-after': '5' })
+      return
+    }
+    for (const id of ids) {
+      this.#recent.add(id)
+      if (this.#recent.size > RECENT_IDS) this.#recent.delete(this.#recent.values().next().value as string)
+    }
+    this.stats.batches++
+    this.stats.accepted += events.length
+    this.stats.rejected += rejected
+    this.stats.duplicates += duplicates
+    answer(200, { accepted: events.length, rejected, duplicates })
+  }
+
+  #authorized (header: string | undefined): boolean {
+    const m = /^Bearer (.+)$/.exec(header ?? '')
+    const given = hash(m?.[1] ?? '')
+    let ok = false
+    for (const key of this.#keys) if (timingSafeEqual(key, given)) ok = true // every key compared: no early exit
+    return ok && m !== null
+  }
+}
+
+function hash (text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest()
+}
+
+/** The request body, or undefined past MAX_BODY (the rest is discarded). */
+function readBody (req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY) over = true
+      else chunks.push(chunk)
+    })
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}

@@ -1,0 +1,141 @@
+/**
+ * `https://HOST[:PORT]/PATH`: batches of events POSTed as gzip JSON (`{"events":[...]}`) with
+ * `Authorization: Bearer <deployment key>`, to a sidewatch collector (`sidewatch-agent collect`)
+ * or any ingest endpoint that takes that shape.
+ *
+ * - The key comes from SIDEWATCH_KEY (ECS fills it from SSM Parameter Store through the task
+ *   definition's `secrets`) or the file named by SIDEWATCH_KEY_FILE; never from the command line.
+ * - TLS verification is always on. SIDEWATCH_CA_FILE adds a CA (PEM) to the system's, for a
+ *   private collector.
+ * - A write resolves on a 2xx. Anything else rejects, so the spool's pump sends the batch again
+ *   with backoff; 429 and 503 carry their Retry-After (seconds or an HTTP date) as `retryAfterMs`,
+ *   which the pump waits at least. 401/403 say the key is wrong, in the error.
+ * - `http://` is accepted only for loopback addresses (a collector on the same host or a test).
+ */
+import { readFileSync } from 'node:fs'
+import { rootCertificates } from 'node:tls'
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
+import type { SidewatchEvent } from '@sidewatch/proto'
+import { Agent, request, type Dispatcher } from 'undici'
+import { AgentError } from '../errors'
+import type { Sink, SinkContext } from './sink'
+
+const gzip = promisify(gzipCb)
+const TIMEOUT_MS = 30_000
+const MAX_RETRY_AFTER_MS = 10 * 60_000
+
+/** A refused batch; `retryAfterMs` when the receiver said when to come back. */
+export class SinkHttpError extends Error {
+  constructor (message: string, readonly status: number | undefined, readonly retryAfterMs?: number) {
+    super(message)
+    this.name = 'SinkHttpError'
+  }
+}
+
+export function checkHttpsUrl (spec: string): URL {
+  let url: URL
+  try {
+    url = new URL(spec)
+  } catch {
+    throw new AgentError('SW_ERR_SINK', `sink ${JSON.stringify(spec)} is not a URL like https://collector.example.com/v1/events`)
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\./.test(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new AgentError('SW_ERR_SINK', `sink ${JSON.stringify(spec)}: events leave the task over https only (http is allowed to loopback addresses)`)
+  }
+  if (url.username !== '' || url.password !== '') throw new AgentError('SW_ERR_SINK', `sink ${JSON.stringify(url.origin)}: no credentials in the URL; the key comes from SIDEWATCH_KEY or SIDEWATCH_KEY_FILE`)
+  return url
+}
+
+/** The deployment key from the environment or its file. */
+export function deploymentKey (env: NodeJS.ProcessEnv = process.env): string {
+  const direct = env.SIDEWATCH_KEY
+  if (direct !== undefined && direct.trim() !== '') return direct.trim()
+  const file = env.SIDEWATCH_KEY_FILE
+  if (file !== undefined && file !== '') {
+    let key: string
+    try {
+      key = readFileSync(file, 'utf8').trim()
+    } catch (err) {
+      throw new AgentError('SW_ERR_SINK', `cannot read the deployment key file SIDEWATCH_KEY_FILE=${file}: ${(err as Error).message}`, { cause: err })
+    }
+    if (key === '') throw new AgentError('SW_ERR_SINK', `the deployment key file ${file} is empty`)
+    return key
+  }
+  throw new AgentError('SW_ERR_SINK', 'an https sink needs the deployment key in SIDEWATCH_KEY (or a file named by SIDEWATCH_KEY_FILE)')
+}
+
+export class HttpsSink implements Sink {
+  readonly name: string
+  readonly #url: URL
+  readonly #authorization: string
+  readonly #dispatcher: Dispatcher
+  /** Batches refused, by status (for stats). */
+  readonly refused: Record<string, number> = {}
+
+  private constructor (url: URL, key: string, dispatcher: Dispatcher) {
+    this.name = url.href
+    this.#url = url
+    this.#authorization = `Bearer ${key}`
+    this.#dispatcher = dispatcher
+  }
+
+  static async open (spec: string, _ctx: SinkContext, env: NodeJS.ProcessEnv = process.env): Promise<HttpsSink> {
+    const url = checkHttpsUrl(spec)
+    const key = deploymentKey(env)
+    let ca: string[] | undefined
+    if (env.SIDEWATCH_CA_FILE !== undefined && env.SIDEWATCH_CA_FILE !== '') {
+      try {
+        ca = [...rootCertificates, readFileSync(env.SIDEWATCH_CA_FILE, 'utf8')]
+      } catch (err) {
+        throw new AgentError('SW_ERR_SINK', `cannot read SIDEWATCH_CA_FILE=${env.SIDEWATCH_CA_FILE}: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    const dispatcher = new Agent({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000, connections: 4 })
+    return new HttpsSink(url, key, dispatcher)
+  }
+
+  async write (events: readonly SidewatchEvent[]): Promise<void> {
+    if (events.length === 0) return
+    const body = await gzip(Buffer.from(JSON.stringify({ events })))
+    let res: Dispatcher.ResponseData
+    try {
+      res = await request(this.#url, {
+        method: 'POST',
+        dispatcher: this.#dispatcher,
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: this.#authorization, 'user-agent': 'sidewatch-agent' },
+        body,
+        headersTimeout: TIMEOUT_MS,
+        bodyTimeout: TIMEOUT_MS,
+      })
+    } catch (err) {
+      const e = err as Error & { code?: string }
+      const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(e.code ?? '') || /certificate/i.test(e.message)
+      throw new SinkHttpError(tls
+        ? `${this.#url.origin} presented a certificate that is not trusted (${e.code ?? e.message}); give its CA in SIDEWATCH_CA_FILE`
+        : `cannot reach ${this.#url.origin}: ${e.code ?? ''} ${e.message}`.trim(), undefined)
+    }
+    const text = await res.body.text().catch(() => '')
+    if (res.statusCode >= 200 && res.statusCode < 300) return
+    this.refused[res.statusCode] = (this.refused[res.statusCode] ?? 0) + 1
+    const retryAfter = res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : undefined
+    const why = res.statusCode === 401 || res.statusCode === 403 ? ' (the deployment key was refused)' : ''
+    throw new SinkHttpError(`${this.#url.href} answered ${res.statusCode}${why}: ${text.slice(0, 200)}`, res.statusCode, retryAfter)
+  }
+
+  /** Every write waited for its answer: nothing is held here. */
+  async flush (): Promise<void> {}
+
+  async close (): Promise<void> {
+    await this.#dispatcher.close()
+  }
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs (header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header
+  if (value === undefined || value.trim() === '') return undefined
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined
+}
