@@ -1,5 +1,6 @@
 /**
- * The agent assembled: sinks, ingest listeners, the metrics server and the stats reporter.
+ * The agent assembled: sinks, ingest listeners, the network flow source (live capture, or
+ * /proc/net polling), the metrics server and the stats reporter.
  * `startAgent` is the programmatic API behind `sidewatch-agent run`.
  */
 import { defaultConfig, type AgentConfig } from './config'
@@ -8,6 +9,7 @@ import { parseListenSpec } from './ingest/listen-spec'
 import { createLogger, logLevelFromEnv, type Logger } from './log'
 import { AgentMetrics } from './metrics'
 import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './metrics-server'
+import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import { openSink } from './sinks/open'
 import { parseSinkSpecs } from './sinks/parse'
 import type { Sink, SinkContext } from './sinks/sink'
@@ -47,7 +49,6 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   if (cfg.token === undefined) {
     log.warn('no token configured: any local process that can reach the listen addresses can report events')
   }
-  if (cfg.capture !== 'off') log.info({ capture: cfg.capture }, 'packet capture is not implemented in this version')
   if (cfg.proc === 'on') log.info({ proc: cfg.proc }, '/proc scanning is not implemented in this version')
 
   const sinkCtx: SinkContext = {
@@ -61,11 +62,13 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   const sinks = new SinkSet(opened, log)
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
+  let flows: FlowSource | undefined
   const stats = new StatsReporter(metrics, sinks, log)
 
   const stop = async (): Promise<void> => {
     await metricsServer?.close()
     await ingest?.close()
+    await flows?.close()
     await sinks.close()
   }
 
@@ -80,6 +83,24 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       maxBatch: cfg.maxBatch,
       handshakeTimeoutMs: cfg.handshakeTimeoutMs,
     }, sinks, metrics, log)
+    // Capture and /proc/net polling both off: no flow source at all (nothing to log or count).
+    if (cfg.capture !== 'off' || cfg.proc === 'on') {
+      try {
+        flows = await startFlowSource({
+          capture: cfg.capture,
+          proc: cfg.proc,
+          idleTimeoutS: cfg.flowIdleTimeoutMs / 1000,
+          write: (events) => sinks.write(events),
+          log,
+        })
+        const source = flows
+        stats.addComponents(() => source.counters())
+        metrics.flowSource(() => source.counters())
+      } catch (err) {
+        // Flows are one source among several: without them the agent still serves the SDKs.
+        log.error({ code: 'SW_ERR_CAPTURE', err }, 'network flows could not start; the agent runs without them')
+      }
+    }
     if (metricsAt !== undefined) {
       metricsServer = await startMetricsServer(metricsAt, metrics, () => ({
         version: AGENT_VERSION, uptime_s: Math.round((Date.now() - started) / 1000), connections: metrics.connections,
@@ -100,6 +121,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
     close: () => {
       closing ??= (async () => {
         await ingest?.close()
+        await flows?.close()
         await stats.stop()
         await sinks.close()
         await metricsServer?.close()

@@ -20,8 +20,13 @@ export interface AgentConfig {
   token: string | undefined
   /** Sink specs: `jsonl:FILE`, `jsonl:-`, `sqlite:FILE`. */
   sinks: string[]
-  /** Packet capture: `auto`, `off` or an interface name (not implemented in this version). */
+  /**
+   * Packet capture for net.flow events: `auto` (the task ENI, else the default-route interface),
+   * `off`, or an interface name. Without capture, connections are polled from /proc/net.
+   */
   capture: string
+  /** A flow quiet this long ends with a record (`end: idle`). */
+  flowIdleTimeoutMs: number
   /** /proc scanning (not implemented in this version). */
   proc: 'on' | 'off'
   /** `HOST:PORT` of the /healthz and /metrics server; undefined for none. */
@@ -44,6 +49,7 @@ export interface RunFlags {
   capture?: string
   proc?: string
   metrics?: string
+  'flow-idle-timeout'?: string
 }
 
 export const DEFAULT_TCP_LISTEN = 'tcp://127.0.0.1:7878'
@@ -61,6 +67,7 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     token: undefined,
     sinks: [DEFAULT_SINK],
     capture: 'auto',
+    flowIdleTimeoutMs: 60_000,
     proc: 'on',
     metrics: undefined,
     mode: 'monitor',
@@ -87,6 +94,8 @@ function fromFlags (flags: RunFlags): Partial<AgentConfig> {
   if (flags.capture !== undefined) out.capture = at('capture', () => checkCapture(flags.capture))
   if (flags.proc !== undefined) out.proc = at('proc', () => checkProc(flags.proc))
   if (flags.metrics !== undefined) out.metrics = at('metrics', () => checkMetrics(flags.metrics))
+  const idle = flags['flow-idle-timeout']
+  if (idle !== undefined) out.flowIdleTimeoutMs = at('flow-idle-timeout', () => seconds(/^\d+(\.\d+)?$/.test(idle) ? Number(idle) : idle))
   return out
 }
 
@@ -115,6 +124,7 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
   max_batch: (v, out) => { out.maxBatch = integer(v, 1, 100_000) },
   stats_interval: (v, out) => { out.statsIntervalMs = seconds(v) },
   handshake_timeout: (v, out) => { out.handshakeTimeoutMs = seconds(v) },
+  flow_idle_timeout: (v, out) => { out.flowIdleTimeoutMs = seconds(v) },
 }
 
 export const CONFIG_FILE_KEYS: readonly string[] = Object.keys(FILE_KEYS)

@@ -109,6 +109,44 @@ export class AgentMetrics {
     this.#totals.sink_errors++
   }
 
+  /**
+   * Serves a flow source's counters (see FlowSource.counters) on /metrics, read at each scrape:
+   * packets, skips by reason, kernel drops, records by end, flows held, events dropped.
+   * Label values come from fixed sets (skip reasons, record ends).
+   */
+  flowSource (read: () => Record<string, Record<string, number>>): void {
+    const merged = (): Record<string, number> => {
+      const all = read()
+      return { ...all['net.poll'], ...all.capture }
+    }
+    const counter = (name: string, help: string, key: string): void => {
+      new Counter({
+        name, help, registers: [this.registry],
+        collect () { const v = merged()[key]; this.reset(); if (v !== undefined) this.inc(v) },
+      })
+    }
+    counter('sidewatch_capture_packets_total', 'Packets captured', 'packets')
+    counter('sidewatch_capture_kernel_received_total', 'Packets the kernel passed to the capture (libpcap ps_recv)', 'ps_recv')
+    counter('sidewatch_capture_kernel_dropped_total', 'Packets the kernel dropped for lack of buffer space (libpcap ps_drop)', 'ps_drop')
+    counter('sidewatch_capture_interface_dropped_total', 'Packets the interface dropped (libpcap ps_ifdrop)', 'ps_ifdrop')
+    counter('sidewatch_flow_events_dropped_total', 'net.flow events dropped because the sinks could not keep up', 'events_dropped')
+    const labelled = (name: string, help: string, label: string, prefix: string): void => {
+      new Counter({
+        name, help, labelNames: [label], registers: [this.registry],
+        collect () {
+          this.reset()
+          for (const [key, v] of Object.entries(merged())) if (key.startsWith(prefix)) this.inc({ [label]: key.slice(prefix.length) }, v)
+        },
+      })
+    }
+    labelled('sidewatch_capture_skipped_total', 'Captured frames that made no packet, by reason', 'reason', 'skipped.')
+    labelled('sidewatch_flow_records_total', 'Flow records, by how they ended', 'end', 'records.')
+    new Gauge({
+      name: 'sidewatch_flows', help: 'Flows (or polled connections) held now', registers: [this.registry],
+      collect () { this.set(merged().flows ?? 0) },
+    })
+  }
+
   /** Totals for the agent.stats event, plus `protocol_errors.CODE` per code seen. */
   snapshot (): Record<string, number> {
     const out: Record<string, number> = { ...this.#totals }

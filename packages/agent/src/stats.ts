@@ -22,8 +22,12 @@ export function statsEvent (component: string, counters: Record<string, number>,
 
 export interface StatsWriter { write (events: readonly AgentStatsEvent[]): Promise<void> }
 
+/** Counters of other components (e.g. `capture`), read at each report; absent ones are skipped. */
+export type ComponentCounters = () => Record<string, Record<string, number>>
+
 export class StatsReporter {
   #timer: NodeJS.Timeout | undefined
+  #components: ComponentCounters[] = []
   #metrics: AgentMetrics
   #sinks: StatsWriter
   #log: Logger
@@ -32,6 +36,11 @@ export class StatsReporter {
     this.#metrics = metrics
     this.#sinks = sinks
     this.#log = log
+  }
+
+  /** Reports `read()`'s components too, one agent.stats event each. */
+  addComponents (read: ComponentCounters): void {
+    this.#components.push(read)
   }
 
   start (intervalMs: number): void {
@@ -45,9 +54,17 @@ export class StatsReporter {
   }
 
   async report (): Promise<void> {
-    const event = statsEvent('agent', this.#metrics.snapshot(), { pid: process.pid, host: hostname() })
+    const envelope = { pid: process.pid, host: hostname() }
+    const events = [statsEvent('agent', this.#metrics.snapshot(), envelope)]
+    for (const read of this.#components) {
+      try {
+        for (const [component, counters] of Object.entries(read())) events.push(statsEvent(component, counters, envelope))
+      } catch (err) {
+        this.#log.error({ err }, 'could not read component counters')
+      }
+    }
     try {
-      await this.#sinks.write([event])
+      await this.#sinks.write(events)
     } catch (err) {
       this.#log.error({ code: 'SW_ERR_SINK', err }, 'could not write agent stats')
     }

@@ -18,8 +18,15 @@ Options (flags override environment, environment overrides the config file):
   --token TOKEN            token clients must present (env SIDEWATCH_TOKEN; prefer the env)
   --sink SPEC              jsonl:FILE, jsonl:- (stdout) or sqlite:FILE; repeatable
                            (env SIDEWATCH_SINKS, comma-separated; default ${DEFAULT_SINK})
-  --capture auto|off|IFACE packet capture (not implemented in this version)
-  --proc on|off            /proc scanning (not implemented in this version)
+  --capture auto|off|IFACE capture packet headers and record every TCP/UDP flow as a net.flow
+                           event, attributed to the local process owning the socket (default
+                           auto: the task ENI from ECS task metadata, else the default-route
+                           interface). Without capture (off, no CAP_NET_RAW, libpcap failing)
+                           connections are polled from /proc/net/tcp* instead: end "poll", no
+                           packet or byte counts; the log says so once (SW_ERR_NO_CAPTURE)
+  --flow-idle-timeout S    a flow quiet this long ends with a record (default 60; 500ms, 2m)
+  --proc on|off            /proc scanning (process scanning is not implemented in this
+                           version; off also stops the /proc/net polling above)
   --metrics HOST:PORT      serve /healthz and /metrics (off unless given)
   -h, --help               this help
 
@@ -36,6 +43,7 @@ export async function runCommand (argv: string[]): Promise<void> {
       token: { type: 'string' },
       sink: { type: 'string', multiple: true },
       capture: { type: 'string' },
+      'flow-idle-timeout': { type: 'string' },
       proc: { type: 'string' },
       metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
