@@ -3,6 +3,8 @@
  * /proc/net polling), the metrics server and the stats reporter.
  * `startAgent` is the programmatic API behind `sidewatch-agent run`.
  */
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { defaultConfig, type AgentConfig } from './config'
 import { Ingest } from './ingest/ingest'
 import { parseListenSpec } from './ingest/listen-spec'
@@ -10,6 +12,8 @@ import { createLogger, logLevelFromEnv, type Logger } from './log'
 import { AgentMetrics } from './metrics'
 import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './metrics-server'
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
+import { AlertingWriter } from './rules/alerting-writer'
+import { RulePipeline, type RuleLoad } from './rules/rule-pipeline'
 import { openSink } from './sinks/open'
 import { parseSinkSpecs } from './sinks/parse'
 import type { Sink, SinkContext } from './sinks/sink'
@@ -27,6 +31,8 @@ export interface RunningAgent {
   readonly addresses: string[]
   /** `HOST:PORT` of the metrics server, when one runs. */
   readonly metricsAddress: string | undefined
+  /** Reads the rule files again; keeps the running rules when the new ones have problems (returned). */
+  reloadRules (): RuleLoad
   /** Stops accepting, closes connections, writes a last agent.stats event and flushes every sink. */
   close (): Promise<void>
 }
@@ -60,6 +66,11 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   }
   const opened: Sink[] = []
   const sinks = new SinkSet(opened, log)
+  // Rules first: a rule file with problems is a configuration error, found before anything listens.
+  const rules = new RulePipeline({ paths: cfg.rules, noDefaults: !cfg.defaultRules, statePath: join(dataDir(cfg), 'rules-state.json') })
+  if (rules.stateError !== undefined) log.warn({ code: 'SW_ERR_RULES' }, rules.stateError)
+  log.info({ rules: rules.rules, files: cfg.rules }, 'rules loaded')
+  const store = new AlertingWriter(sinks, rules, log)
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
@@ -82,7 +93,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       maxConnections: cfg.maxConnections,
       maxBatch: cfg.maxBatch,
       handshakeTimeoutMs: cfg.handshakeTimeoutMs,
-    }, sinks, metrics, log)
+    }, store, metrics, log)
     // Capture and /proc/net polling both off: no flow source at all (nothing to log or count).
     if (cfg.capture !== 'off' || cfg.proc === 'on') {
       try {
@@ -90,7 +101,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
           capture: cfg.capture,
           proc: cfg.proc,
           idleTimeoutS: cfg.flowIdleTimeoutMs / 1000,
-          write: (events) => sinks.write(events),
+          write: (events) => store.write(events),
           log,
         })
         const source = flows
@@ -111,6 +122,10 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
     throw err
   }
   stats.start(cfg.statsIntervalMs)
+  stats.addComponents(() => ({ rules: rules.stats }))
+  rules.start(1000, (alerts) => {
+    sinks.write(alerts as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SINK', err }, 'could not store alerts'))
+  })
   const addresses = ingest.addresses
   log.info({ addresses, sinks: opened.map((s) => s.name) }, 'ready')
 
@@ -118,10 +133,21 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   return {
     addresses,
     metricsAddress: metricsServer?.address,
+    reloadRules: () => {
+      const result = rules.reload()
+      if (result.problems.length > 0) {
+        log.error({ code: 'SW_ERR_RULES', problems: result.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`) }, 'the new rules have problems; the running rules stay')
+      } else {
+        log.info({ rules: result.rules, files: result.files }, 'rules reloaded')
+      }
+      return result
+    },
     close: () => {
       closing ??= (async () => {
         await ingest?.close()
         await flows?.close()
+        const last = rules.stop()
+        if (last.length > 0) await sinks.write(last as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SINK', err }, 'could not store the last alerts'))
         await stats.stop()
         await sinks.close()
         await metricsServer?.close()
@@ -130,4 +156,14 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       return closing
     },
   }
+}
+
+/** Where durable state goes: the configured directory, else beside the first file sink. */
+function dataDir (cfg: AgentConfig): string {
+  if (cfg.dataDir !== undefined) return cfg.dataDir
+  for (const spec of cfg.sinks) {
+    const m = /^(?:sqlite|jsonl):(.+)$/.exec(spec)
+    if (m !== null && m[1] !== '-') return join(dirname(m[1] as string), 'sidewatch-data')
+  }
+  return join(tmpdir(), 'sidewatch-data')
 }

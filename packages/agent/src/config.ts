@@ -38,6 +38,15 @@ export interface AgentConfig {
   maxBatch: number
   statsIntervalMs: number
   handshakeTimeoutMs: number
+  /** The user's rule files and directories, loaded after the shipped pack. */
+  rules: string[]
+  /** Load the shipped rule pack (default true). */
+  defaultRules: boolean
+  /**
+   * Where the agent keeps what must outlive it (the rules' learned values); undefined: beside the
+   * first file sink, else $TMPDIR/sidewatch-data.
+   */
+  dataDir: string | undefined
 }
 
 /** The flags of `run` that feed the configuration. */
@@ -50,6 +59,8 @@ export interface RunFlags {
   proc?: string
   metrics?: string
   'flow-idle-timeout'?: string
+  rules?: string[]
+  'data-dir'?: string
 }
 
 export const DEFAULT_TCP_LISTEN = 'tcp://127.0.0.1:7878'
@@ -68,6 +79,9 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     sinks: [DEFAULT_SINK],
     capture: 'auto',
     flowIdleTimeoutMs: 60_000,
+    rules: [],
+    defaultRules: true,
+    dataDir: undefined,
     proc: 'on',
     metrics: undefined,
     mode: 'monitor',
@@ -94,6 +108,8 @@ function fromFlags (flags: RunFlags): Partial<AgentConfig> {
   if (flags.capture !== undefined) out.capture = at('capture', () => checkCapture(flags.capture))
   if (flags.proc !== undefined) out.proc = at('proc', () => checkProc(flags.proc))
   if (flags.metrics !== undefined) out.metrics = at('metrics', () => checkMetrics(flags.metrics))
+  if (flags.rules !== undefined) out.rules = flags.rules
+  if (flags['data-dir'] !== undefined) out.dataDir = flags['data-dir']
   const idle = flags['flow-idle-timeout']
   if (idle !== undefined) out.flowIdleTimeoutMs = at('flow-idle-timeout', () => seconds(/^\d+(\.\d+)?$/.test(idle) ? Number(idle) : idle))
   return out
@@ -107,6 +123,10 @@ function fromEnv (env: NodeJS.ProcessEnv): Partial<AgentConfig> {
   if (token !== undefined) out.token = within('SIDEWATCH_TOKEN', () => checkToken(token))
   if (listen !== undefined) out.listen = within('SIDEWATCH_LISTEN', () => checkListen(splitList(listen)))
   if (sinks !== undefined) out.sinks = within('SIDEWATCH_SINKS', () => checkSinks(splitList(sinks)))
+  const rules = nonEmpty(env.SIDEWATCH_RULES)
+  if (rules !== undefined) out.rules = splitList(rules)
+  const dataDir = nonEmpty(env.SIDEWATCH_DATA_DIR)
+  if (dataDir !== undefined) out.dataDir = dataDir
   return out
 }
 
@@ -125,6 +145,17 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
   stats_interval: (v, out) => { out.statsIntervalMs = seconds(v) },
   handshake_timeout: (v, out) => { out.handshakeTimeoutMs = seconds(v) },
   flow_idle_timeout: (v, out) => { out.flowIdleTimeoutMs = seconds(v) },
+  rules: (v, out) => { out.rules = stringList(v) },
+  default_rules: (v, out) => {
+    if (typeof v !== 'boolean') throw new AgentError('SW_ERR_CONFIG', `${JSON.stringify(v)} is not true or false`)
+    out.defaultRules = v
+  },
+  data_dir: (v, out) => { out.dataDir = oneOfString(v) },
+}
+
+function oneOfString (v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new AgentError('SW_ERR_CONFIG', 'must be a directory path')
+  return v
 }
 
 export const CONFIG_FILE_KEYS: readonly string[] = Object.keys(FILE_KEYS)

@@ -10,7 +10,7 @@ import { httpGet, jsonLines, metric, readJsonl, runCli, runClis, startAgent, wai
 import { TestClient, events } from './helpers/client'
 
 t.test('events reach both sinks and the CLI finds them', async (t) => {
-  const agent = await startAgent(t, { config: { max_batch: 10 } })
+  const agent = await startAgent(t, { config: { max_batch: 10, default_rules: false } }) // the sinks, not the rules (agent-rules.test.ts)
   const client = await TestClient.greeted(agent.tcp)
   const exec = events.exec()
   const batch = [exec, events.fsOp(), events.httpRequest(), events.alert(), events.flow()]

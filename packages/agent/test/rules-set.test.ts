@@ -142,7 +142,7 @@ t.test('problems, each at its file:line:col', async (t) => {
 })
 
 t.test('YAML syntax and shape errors', async (t) => {
-  t.match(problems(build(['a.yaml', '- rule: [x\n'])), [/^a\.yaml:1:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a \]/])
+  t.match(problems(build(['a.yaml', '- rule: [x\n'])), [/^a\.yaml:2:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a \]/])
   t.same(problems(build(['b.yaml', 'rule: x\n'])), ['b.yaml:1:1: a rule file is a YAML list of items (- rule: …, - macro: …, - list: …)'])
   t.same(problems(build(['c.yaml', '- required_engine_version: 9\n'])), ['c.yaml:1:28: this file needs rule engine version 9; this agent has 1'])
   t.same(problems(build(['d.yaml', '- something: else\n'])), ['d.yaml:1:3: an item needs one of rule, macro, list or required_engine_version (found something)'])

@@ -16,7 +16,8 @@ Options (flags override environment, environment overrides the config file):
                            (env SIDEWATCH_LISTEN, comma-separated; default ${DEFAULT_TCP_LISTEN}
                            and unix:\${SIDEWATCH_RUN_DIR:-$TMPDIR/sidewatch}/agent.sock)
   --token TOKEN            token clients must present (env SIDEWATCH_TOKEN; prefer the env)
-  --sink SPEC              jsonl:FILE, jsonl:- (stdout) or sqlite:FILE; repeatable
+  --sink SPEC              jsonl:FILE, jsonl:- (stdout), sqlite:FILE, nats://HOST:PORT or
+                           https://HOST/PATH (key from SIDEWATCH_KEY); repeatable
                            (env SIDEWATCH_SINKS, comma-separated; default ${DEFAULT_SINK})
   --capture auto|off|IFACE capture packet headers and record every TCP/UDP flow as a net.flow
                            event, attributed to the local process owning the socket (default
@@ -27,11 +28,17 @@ Options (flags override environment, environment overrides the config file):
   --flow-idle-timeout S    a flow quiet this long ends with a record (default 60; 500ms, 2m)
   --proc on|off            /proc scanning (process scanning is not implemented in this
                            version; off also stops the /proc/net polling above)
+  --rules FILE|DIR         your rule files, after the shipped pack (repeatable; env SIDEWATCH_RULES,
+                           comma-separated; config keys rules, default_rules: false to leave the
+                           pack out). SIGHUP reloads them; broken new rules leave the old running
+  --data-dir DIR           what must outlive the agent (learned rule values); default beside the
+                           first file sink (env SIDEWATCH_DATA_DIR)
   --metrics HOST:PORT      serve /healthz and /metrics (off unless given)
   -h, --help               this help
 
 Logs are JSON lines on stderr; SIDEWATCH_LOG_LEVEL sets the level (default info).
 SIGTERM or SIGINT stops the agent: connections are closed and sinks flushed within 5 s.
+SIGHUP reloads the rule files.
 `
 
 export async function runCommand (argv: string[]): Promise<void> {
@@ -44,6 +51,8 @@ export async function runCommand (argv: string[]): Promise<void> {
       sink: { type: 'string', multiple: true },
       capture: { type: 'string' },
       'flow-idle-timeout': { type: 'string' },
+      rules: { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
       proc: { type: 'string' },
       metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -79,4 +88,8 @@ export async function runCommand (argv: string[]): Promise<void> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  process.on('SIGHUP', () => {
+    log.info({ signal: 'SIGHUP' }, 'reloading the rules')
+    agent.reloadRules()
+  })
 }
