@@ -28,7 +28,7 @@ t.test('bad input: one line on stderr with a stable code, exit 2', async (t) => 
     [['run', '--foo'], 'SW_ERR_USAGE', /unknown option --foo \(see sidewatch-agent run --help\)/],
     [['frobnicate'], 'SW_ERR_USAGE', /unknown command "frobnicate"/],
     [['run', '--listen', 'http://127.0.0.1:80'], 'SW_ERR_LISTEN', /--listen: listen spec "http:\/\/127\.0\.0\.1:80" is not valid; expected unix:\/PATH\.sock or tcp:\/\/127\.0\.0\.1:PORT/],
-    [['run', '--sink', 'kafka:topic'], 'SW_ERR_SINK', /sink type "kafka" .* expected jsonl:FILE, jsonl:-, sqlite:FILE, nats:\/\/HOST:PORT or https:\/\/HOST\/PATH/],
+    [['run', '--sink', 'kafka:topic'], 'SW_ERR_SINK', /sink type "kafka" .* expected jsonl:FILE, jsonl:-, sqlite:FILE, nats:\/\/HOST:PORT, https:\/\/HOST\/PATH or otlp\+http:\/\/HOST:PORT/],
     [['run', '--metrics', 'localhost'], 'SW_ERR_METRICS', /metrics address "localhost" is not valid/],
     [['run', '--config', join(dir, 'unknown.yaml')], 'SW_ERR_CONFIG', /unknown key "listen_on" in config file .*unknown\.yaml; known keys: listen, token, sinks/],
     [['events', '--db', 'x.db', '--since', 'yesterday'], 'SW_ERR_USAGE', /--since "yesterday" is not a duration/],

@@ -3,20 +3,26 @@ import { resolve } from 'node:path'
 import { AgentError } from '../errors'
 import { checkHttpsUrl } from './https'
 import { parseNatsUrl } from './nats'
+import { checkOtlpUrl } from './otlp'
 
 export type SinkSpec =
   | { type: 'jsonl', path: string | '-' }
   | { type: 'sqlite', path: string }
   | { type: 'nats', url: string }
   | { type: 'https', url: string }
+  | { type: 'otlp', url: string }
 
-const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE, nats://HOST:PORT or https://HOST/PATH'
+const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE, nats://HOST:PORT, https://HOST/PATH or otlp+http://HOST:PORT'
 
 export function parseSinkSpec (text: string): SinkSpec {
   const colon = text.indexOf(':')
   if (colon <= 0) throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no type; ${EXPECTED}`)
   const type = text.slice(0, colon)
   const target = text.slice(colon + 1)
+  if (type === 'otlp+http' || type === 'otlp+https') {
+    checkOtlpUrl(text)
+    return { type: 'otlp', url: text }
+  }
   if (type === 'https' || type === 'http') {
     return { type: 'https', url: checkHttpsUrl(text).href }
   }
@@ -35,7 +41,7 @@ export function parseSinkSpec (text: string): SinkSpec {
 
 export function formatSinkSpec (spec: SinkSpec): string {
   if (spec.type === 'nats') return spec.url.replace(/\/\/[^@/]*@/, '//')
-  if (spec.type === 'https') return spec.url
+  if (spec.type === 'https' || spec.type === 'otlp') return spec.url
   return `${spec.type}:${spec.path}`
 }
 
