@@ -15,7 +15,7 @@ import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import { AlertingWriter } from './rules/alerting-writer'
 import { RulePipeline, type RuleLoad } from './rules/rule-pipeline'
 import { openSink } from './sinks/open'
-import { parseSinkSpecs } from './sinks/parse'
+import { parseSinkSpecs, redactSinkSpec } from './sinks/parse'
 import type { Sink, SinkContext } from './sinks/sink'
 import { SinkSet } from './sinks/sink-set'
 import { StatsReporter } from './stats'
@@ -49,7 +49,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
 
   log.info({
     version: AGENT_VERSION,
-    config: { ...cfg, token: undefined },
+    config: { ...cfg, token: undefined, sinks: cfg.sinks.map(redactSinkSpec) },
     token_configured: cfg.token !== undefined,
   }, 'starting')
   if (cfg.token === undefined) {

@@ -4,6 +4,7 @@ import { AgentError } from '../errors'
 import { checkHttpsUrl } from './https'
 import { parseNatsUrl } from './nats'
 import { checkOtlpUrl } from './otlp'
+import { checkWebhookUrl } from './webhook'
 
 export type SinkSpec =
   | { type: 'jsonl', path: string | '-' }
@@ -11,6 +12,7 @@ export type SinkSpec =
   | { type: 'nats', url: string }
   | { type: 'https', url: string }
   | { type: 'otlp', url: string }
+  | { type: 'webhook', url: string }
 
 const EXPECTED = 'expected jsonl:FILE, jsonl:-, sqlite:FILE, nats://HOST:PORT, https://HOST/PATH or otlp+http://HOST:PORT'
 
@@ -19,6 +21,10 @@ export function parseSinkSpec (text: string): SinkSpec {
   if (colon <= 0) throw new AgentError('SW_ERR_SINK', `sink spec ${JSON.stringify(text)} has no type; ${EXPECTED}`)
   const type = text.slice(0, colon)
   const target = text.slice(colon + 1)
+  if (type === 'webhook+https' || type === 'webhook+http') {
+    checkWebhookUrl(text)
+    return { type: 'webhook', url: text }
+  }
   if (type === 'otlp+http' || type === 'otlp+https') {
     checkOtlpUrl(text)
     return { type: 'otlp', url: text }
@@ -41,7 +47,7 @@ export function parseSinkSpec (text: string): SinkSpec {
 
 export function formatSinkSpec (spec: SinkSpec): string {
   if (spec.type === 'nats') return spec.url.replace(/\/\/[^@/]*@/, '//')
-  if (spec.type === 'https' || spec.type === 'otlp') return spec.url
+  if (spec.type === 'https' || spec.type === 'otlp' || spec.type === 'webhook') return spec.url
   return `${spec.type}:${spec.path}`
 }
 
@@ -55,4 +61,12 @@ export function parseSinkSpecs (texts: readonly string[]): SinkSpec[] {
     seen.add(key)
   }
   return specs
+}
+
+/** A spec as it may be logged: a webhook's path (its secret) and any URL credentials hidden. */
+export function redactSinkSpec (text: string): string {
+  if (text.startsWith('webhook+')) {
+    try { const url = new URL(text.slice('webhook+'.length)); return `webhook+${url.origin}/…` } catch { return 'webhook+…' }
+  }
+  return text.replace(/\/\/[^@/]*@/, '//…@')
 }
