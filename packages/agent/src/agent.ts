@@ -12,7 +12,11 @@ import { createLogger, logLevelFromEnv, type Logger } from './log'
 import { AgentMetrics } from './metrics'
 import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './metrics-server'
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
+import type { SidewatchEvent } from '@sidewatch/proto'
 import { AlertingWriter } from './rules/alerting-writer'
+import { SinkPump } from './spool/sink-pump'
+import { Spool } from './spool/spool'
+import { SpoolWriter } from './spool/spool-writer'
 import { RulePipeline, type RuleLoad } from './rules/rule-pipeline'
 import { openSink } from './sinks/open'
 import { parseSinkSpecs, redactSinkSpec } from './sinks/parse'
@@ -67,24 +71,43 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   const opened: Sink[] = []
   const sinks = new SinkSet(opened, log)
   // Rules first: a rule file with problems is a configuration error, found before anything listens.
-  const rules = new RulePipeline({ paths: cfg.rules, noDefaults: !cfg.defaultRules, statePath: join(dataDir(cfg), 'rules-state.json') })
+  const dir = dataDir(cfg)
+  const rules = new RulePipeline({ paths: cfg.rules, noDefaults: !cfg.defaultRules, statePath: join(dir, 'rules-state.json') })
   if (rules.stateError !== undefined) log.warn({ code: 'SW_ERR_RULES' }, rules.stateError)
   log.info({ rules: rules.rules, files: cfg.rules }, 'rules loaded')
-  const store = new AlertingWriter(sinks, rules, log)
+  // Every source writes into the durable spool; one pump per sink reads it at that sink's pace.
+  let spool: Spool | undefined
+  const pumps: SinkPump[] = []
+  let spooled: SpoolWriter | undefined
+  const spoolWrite = { write: async (events: readonly SidewatchEvent[]) => { await (spooled as SpoolWriter).write(events) } }
+  const store = new AlertingWriter(spoolWrite, rules, log)
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
-  const stats = new StatsReporter(metrics, sinks, log)
+  const stats = new StatsReporter(metrics, spoolWrite, log)
 
   const stop = async (): Promise<void> => {
     await metricsServer?.close()
     await ingest?.close()
     await flows?.close()
+    for (const pump of pumps) await pump.stop()
     await sinks.close()
+    spool?.close()
   }
 
   try {
     for (const spec of sinkSpecs) opened.push(await openSink(spec, sinkCtx))
+    spool = Spool.open(join(dir, 'spool'), { sinks: opened.map((sink) => sink.name), maxBytes: cfg.spoolMaxBytes })
+    if (spool.stats().torn > 0) log.warn({ code: 'SW_ERR_SPOOL', torn: spool.stats().torn }, 'the spool ended in a torn record (the agent was killed mid-write); it was cut off')
+    const backlog = spool.stats().backlog
+    if (Object.values(backlog).some((n) => n > 0)) log.info({ backlog }, 'sending what the spool held from before')
+    for (const sink of opened) {
+      pumps.push(new SinkPump(spool, sink, { log, onError: (name) => { metrics.sinkError(name) } }))
+    }
+    spooled = new SpoolWriter(spool, pumps, log, cfg.spoolMaxBytes)
+    const spoolCounters = spooled
+    stats.addComponents(() => ({ spool: spoolCounters.counters() }))
+    for (const pump of pumps) pump.start()
     ingest = await Ingest.start({
       listen,
       token: cfg.token,
@@ -124,7 +147,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   stats.start(cfg.statsIntervalMs)
   stats.addComponents(() => ({ rules: rules.stats }))
   rules.start(1000, (alerts) => {
-    sinks.write(alerts as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SINK', err }, 'could not store alerts'))
+    spoolWrite.write(alerts as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store alerts'))
   })
   const addresses = ingest.addresses
   log.info({ addresses, sinks: opened.map((s) => s.name) }, 'ready')
@@ -147,9 +170,12 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
         await ingest?.close()
         await flows?.close()
         const last = rules.stop()
-        if (last.length > 0) await sinks.write(last as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SINK', err }, 'could not store the last alerts'))
+        if (last.length > 0) await spoolWrite.write(last as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store the last alerts'))
         await stats.stop()
+        // Up to 3 s to hand the sinks what is spooled; the rest is sent at the next start.
+        await Promise.all(pumps.map((pump) => pump.stop(SHUTDOWN_DRAIN_MS)))
         await sinks.close()
+        spool?.close()
         await metricsServer?.close()
         log.info('stopped')
       })()
@@ -157,6 +183,9 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
     },
   }
 }
+
+/** How long a stopping agent keeps sending what is spooled (within run's 5 s deadline). */
+const SHUTDOWN_DRAIN_MS = 3000
 
 /** Where durable state goes: the configured directory, else beside the first file sink. */
 function dataDir (cfg: AgentConfig): string {

@@ -47,6 +47,8 @@ export interface AgentConfig {
    * first file sink, else $TMPDIR/sidewatch-data.
    */
   dataDir: string | undefined
+  /** The spool's bound; past it the oldest events are dropped, counted and alerted on. */
+  spoolMaxBytes: number
 }
 
 /** The flags of `run` that feed the configuration. */
@@ -82,6 +84,7 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     rules: [],
     defaultRules: true,
     dataDir: undefined,
+    spoolMaxBytes: 256 * 1024 * 1024,
     proc: 'on',
     metrics: undefined,
     mode: 'monitor',
@@ -151,6 +154,7 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
     out.defaultRules = v
   },
   data_dir: (v, out) => { out.dataDir = oneOfString(v) },
+  spool_max_bytes: (v, out) => { out.spoolMaxBytes = integer(v, 1024 * 1024, 1024 * 1024 * 1024 * 1024) },
 }
 
 function oneOfString (v: unknown): string {

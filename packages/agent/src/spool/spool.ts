@@ -28,7 +28,7 @@ import { AgentError } from '../errors'
 export interface SpoolOptions {
   /** The spool stops growing here: past it the oldest segments are dropped (default 256 MiB). */
   maxBytes?: number
-  /** A segment is closed and a new one begun past this size (default 8 MiB). */
+  /** A segment is closed and a new one begun past this size (default maxBytes / 16, at most 8 MiB). */
   segmentBytes?: number
   /** The sinks that read the spool, by name; a new name starts at the oldest record kept. */
   sinks: readonly string[]
@@ -80,7 +80,8 @@ export class Spool {
   private constructor (dir: string, options: SpoolOptions) {
     this.#dir = dir
     this.#maxBytes = options.maxBytes ?? 256 * 1024 * 1024
-    this.#segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024
+    // Whole segments are what the bound drops: keep them a small part of it.
+    this.#segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(8 * 1024 * 1024, Math.floor(this.#maxBytes / 16)))
   }
 
   /** Opens (or creates) the spool in `dir`. Throws SW_ERR_SPOOL when the directory cannot be used. */
