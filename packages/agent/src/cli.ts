@@ -8,6 +8,7 @@ import type * as RunModule from './commands/run'
 import type * as EventsModule from './commands/events'
 import type * as SearchModule from './commands/search'
 import type * as FlowsModule from './commands/flows'
+import type * as ProcsModule from './commands/procs'
 import type * as RulesModule from './commands/rules'
 import type * as CollectModule from './commands/collect'
 import { AGENT_VERSION } from './version'
@@ -21,6 +22,7 @@ Usage:
   sidewatch-agent search QUERY --db FILE [--limit N] [--json] [--fts]
   sidewatch-agent flows --pcap FILE [--idle-timeout 60] [--active-timeout 1800]
                         [--task-net CIDR]... [--max-flows N]
+  sidewatch-agent procs [--once] [--interval MS] [--proc-root DIR] [--baseline FILE]
   sidewatch-agent rules check [FILE|DIR]...
   sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
   sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, () => Command> = {
   events: () => { const m = require('./commands/events') as typeof EventsModule; return { run: m.eventsCommand, usage: m.EVENTS_USAGE } },
   search: () => { const m = require('./commands/search') as typeof SearchModule; return { run: m.searchCommand, usage: m.SEARCH_USAGE } },
   flows: () => { const m = require('./commands/flows') as typeof FlowsModule; return { run: m.flowsCommand, usage: m.FLOWS_USAGE } },
+  procs: () => { const m = require('./commands/procs') as typeof ProcsModule; return { run: m.procsCommand, usage: m.PROCS_USAGE } },
   rules: () => { const m = require('./commands/rules') as typeof RulesModule; return { run: m.rulesCommand, usage: m.RULES_USAGE } },
   collect: () => { const m = require('./commands/collect') as typeof CollectModule; return { run: m.collectCommand, usage: m.COLLECT_USAGE } },
 }
