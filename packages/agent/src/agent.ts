@@ -3,7 +3,7 @@
  * /proc/net polling), the metrics server and the stats reporter.
  * `startAgent` is the programmatic API behind `sidewatch-agent run`.
  */
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { defaultConfig, type AgentConfig } from './config'
 import { Ingest } from './ingest/ingest'
@@ -14,6 +14,9 @@ import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './m
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { AlertingWriter } from './rules/alerting-writer'
+import { ContainerNames } from './proc/container-names'
+import { ExeBaseline } from './proc/exe-baseline'
+import { ProcScanner } from './proc/proc-scanner'
 import { SinkPump } from './spool/sink-pump'
 import { Spool } from './spool/spool'
 import { SpoolWriter } from './spool/spool-writer'
@@ -59,7 +62,6 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   if (cfg.token === undefined) {
     log.warn('no token configured: any local process that can reach the listen addresses can report events')
   }
-  if (cfg.proc === 'on') log.info({ proc: cfg.proc }, '/proc scanning is not implemented in this version')
 
   const sinkCtx: SinkContext = {
     log,
@@ -84,12 +86,14 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
+  let scanner: ProcScanner | undefined
   const stats = new StatsReporter(metrics, spoolWrite, log)
 
   const stop = async (): Promise<void> => {
     await metricsServer?.close()
     await ingest?.close()
     await flows?.close()
+    scanner?.stop()
     for (const pump of pumps) await pump.stop()
     await sinks.close()
     spool?.close()
@@ -135,6 +139,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
         log.error({ code: 'SW_ERR_CAPTURE', err }, 'network flows could not start; the agent runs without them')
       }
     }
+    if (cfg.proc === 'on') scanner = startScanner(cfg, dir, store, stats, log)
     if (metricsAt !== undefined) {
       metricsServer = await startMetricsServer(metricsAt, metrics, () => ({
         version: AGENT_VERSION, uptime_s: Math.round((Date.now() - started) / 1000), connections: metrics.connections,
@@ -169,6 +174,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       closing ??= (async () => {
         await ingest?.close()
         await flows?.close()
+        scanner?.stop()
         const last = rules.stop()
         if (last.length > 0) await spoolWrite.write(last as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store the last alerts'))
         await stats.stop()
@@ -182,6 +188,35 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       return closing
     },
   }
+}
+
+/**
+ * The /proc scanner of the task's PID namespace: process.start/exit and login.ssh events into
+ * the same path as every other source; the executable baseline kept in the data directory;
+ * container names from the ECS task metadata when the agent runs in a task.
+ */
+function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, stats: StatsReporter, log: Logger): ProcScanner | undefined {
+  const metadata = process.env.ECS_CONTAINER_METADATA_URI_V4
+  const names = metadata !== undefined && metadata !== '' ? new ContainerNames(metadata, log) : undefined
+  let scanner: ProcScanner
+  try {
+    scanner = new ProcScanner({
+      intervalMs: cfg.procIntervalMs,
+      baseline: new ExeBaseline({ file: join(dir, 'exe-baseline.json') }),
+      containerName: names === undefined ? undefined : (id) => names.lookup(id),
+      envelope: { host: hostname() },
+    })
+  } catch (err) {
+    log.error({ code: 'SW_ERR_PROC', err }, 'process scanning could not start; the agent runs without it')
+    return undefined
+  }
+  void names?.refresh()
+  scanner.start((events) => {
+    store.write(events as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store process events'))
+  }, (err) => { log.warn({ code: 'SW_ERR_PROC', err }, 'a /proc scan failed; the next one runs as usual') })
+  stats.addComponents(() => ({ proc: scanner.counters() }))
+  log.info({ interval_ms: cfg.procIntervalMs, container_names: names !== undefined }, 'scanning processes')
+  return scanner
 }
 
 /** How long a stopping agent keeps sending what is spooled (within run's 5 s deadline). */

@@ -27,8 +27,10 @@ export interface AgentConfig {
   capture: string
   /** A flow quiet this long ends with a record (`end: idle`). */
   flowIdleTimeoutMs: number
-  /** /proc scanning (not implemented in this version). */
+  /** /proc scanning: process.start/exit and login.ssh events (and /proc/net polling without capture). */
   proc: 'on' | 'off'
+  /** Time between /proc scans. */
+  procIntervalMs: number
   /** `HOST:PORT` of the /healthz and /metrics server; undefined for none. */
   metrics: string | undefined
   /** Sent to clients in welcome: `block` lets SDKs stop detected attacks. */
@@ -86,6 +88,7 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     dataDir: undefined,
     spoolMaxBytes: 256 * 1024 * 1024,
     proc: 'on',
+    procIntervalMs: 100,
     metrics: undefined,
     mode: 'monitor',
     maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
@@ -154,6 +157,7 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
     out.defaultRules = v
   },
   data_dir: (v, out) => { out.dataDir = oneOfString(v) },
+  proc_interval: (v, out) => { out.procIntervalMs = seconds(v) },
   spool_max_bytes: (v, out) => { out.spoolMaxBytes = integer(v, 1024 * 1024, 1024 * 1024 * 1024 * 1024) },
 }
 

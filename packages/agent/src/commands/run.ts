@@ -26,8 +26,10 @@ Options (flags override environment, environment overrides the config file):
                            connections are polled from /proc/net/tcp* instead: end "poll", no
                            packet or byte counts; the log says so once (SW_ERR_NO_CAPTURE)
   --flow-idle-timeout S    a flow quiet this long ends with a record (default 60; 500ms, 2m)
-  --proc on|off            /proc scanning (process scanning is not implemented in this
-                           version; off also stops the /proc/net polling above)
+  --proc on|off            scan /proc of the task's PID namespace (default on): process.start
+                           and process.exit with executable SHA-256, user, tty, container;
+                           login.ssh for SSH sessions (config key proc_interval, default 100ms);
+                           off also stops the /proc/net polling above
   --rules FILE|DIR         your rule files, after the shipped pack (repeatable; env SIDEWATCH_RULES,
                            comma-separated; config keys rules, default_rules: false to leave the
                            pack out). SIGHUP reloads them; broken new rules leave the old running

@@ -33,7 +33,12 @@ export function taskAddressesOf (doc: unknown): string[] {
 }
 
 /** GETs `${uri}/task` and returns its addresses. Throws SW_ERR_CAPTURE saying what went wrong. */
-export function fetchTaskAddresses (uri: string, timeoutMs = METADATA_TIMEOUT_MS): Promise<string[]> {
+export async function fetchTaskAddresses (uri: string, timeoutMs = METADATA_TIMEOUT_MS): Promise<string[]> {
+  return taskAddressesOf(await fetchTaskMetadata(uri, timeoutMs))
+}
+
+/** GETs `${uri}/task`: the task metadata v4 document. Throws SW_ERR_CAPTURE saying what went wrong. */
+export function fetchTaskMetadata (uri: string, timeoutMs = METADATA_TIMEOUT_MS): Promise<unknown> {
   const url = `${uri.replace(/\/+$/, '')}/task`
   const fail = (why: string, cause?: unknown): AgentError =>
     new AgentError('SW_ERR_CAPTURE', `ECS task metadata ${url}: ${why}`, { cause })
@@ -55,7 +60,7 @@ export function fetchTaskAddresses (uri: string, timeoutMs = METADATA_TIMEOUT_MS
         })
         res.on('end', () => {
           try {
-            resolve(taskAddressesOf(JSON.parse(Buffer.concat(chunks).toString('utf8'))))
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
           } catch (err) {
             reject(fail('answer is not JSON', err))
           }
