@@ -2,9 +2,9 @@
  * The events the process scanner produces, built from its records: process.start,
  * process.exit and login.ssh, in the proto schema's shape (snake_case, length limits applied).
  *
- * Fields the schema's Process type does not have yet ride along as extra properties (the schema
- * allows unknown properties): `euid`/`egid` when they differ from the real ids, `cmdline_truncated`,
- * `interactive`, `shell`, `ssh_pid`, `ancestors`, `unexpected`, `exec`. See ProposedProcessFields.
+ * Besides the basics, a process carries `euid`/`egid` when they differ from the real ids,
+ * `cmdline_truncated`, `interactive`, `shell`, `ssh_pid`, `ancestors`, `unexpected` and `exec`
+ * (all in the schema's Process).
  */
 import { randomUUID } from 'node:crypto'
 import type { Envelope, LoginSshEvent, ProcessExitEvent, ProcessStartEvent } from '@sidewatch/proto'

@@ -112,6 +112,11 @@ const DEFS: FieldDef[] = [
   { name: 'proc.pexe', type: 'string', desc: "the parent's executable path", get: (e) => parent(e)?.exe },
   { name: 'proc.pcmdline', type: 'string', desc: "the parent's command line", get: (e) => parent(e)?.cmdline },
   { name: 'proc.aname', type: 'string', desc: 'the names of all known ancestors (matches when any does)', get: (e) => contextOf(e)?.parents?.map((p) => p.name).filter((n) => n !== undefined) },
+  { name: 'proc.interactive', type: 'bool', desc: 'it has a controlling terminal', get: byKind(scanned((p) => p.interactive ?? false)) },
+  { name: 'proc.is_shell', type: 'bool', desc: 'it is a shell', get: byKind(scanned((p) => p.shell ?? false)) },
+  { name: 'proc.ssh_pid', type: 'number', desc: 'the sshd session it descends from', get: byKind(scanned((p) => p.ssh_pid)) },
+  { name: 'proc.unexpected', type: 'bool', desc: "the executable baseline's verdict (absent while learning)", get: byKind(scanned((p) => p.unexpected)) },
+  { name: 'proc.euid', type: 'number', desc: 'effective user id, when it differs from proc.uid', get: byKind(scanned((p) => p.euid)) },
   { name: 'proc.exit_code', type: 'number', desc: 'exit code (process.exit)', get: (e) => e.kind === 'process.exit' ? e.process?.exit_code : undefined },
 
   // An SDK's child process (process.exec).

@@ -184,6 +184,23 @@ export const Process = Type.Object({
   sid: Opt(Int()),
   container_id: Opt(Str(256)),
   exit_code: Opt(Type.Integer()),
+  /** Effective ids, only when they differ from the real ones (setuid). */
+  euid: Opt(Int()),
+  egid: Opt(Int()),
+  /** The command line was longer than what is kept. */
+  cmdline_truncated: Opt(Type.Boolean()),
+  /** It has a controlling terminal (an interactive session). */
+  interactive: Opt(Type.Boolean()),
+  /** It is a shell (by executable or command name). */
+  shell: Opt(Type.Boolean()),
+  /** The sshd session process it descends from, when it came in over SSH. */
+  ssh_pid: Opt(Int()),
+  /** Parent, grandparent, ... (nearest first, up to 8). */
+  ancestors: Opt(Type.Array(Type.Object({ pid: Int(), comm: Str(64), exe: Opt(Str(4096)) }), { maxItems: 64 })),
+  /** The executable baseline's verdict: not learned and not allowlisted (absent while learning). */
+  unexpected: Opt(Type.Boolean()),
+  /** A second start for the same process: it ran another program (exec). */
+  exec: Opt(Type.Boolean()),
 })
 
 export const Flow = Type.Object({
