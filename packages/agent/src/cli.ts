@@ -11,6 +11,7 @@ import type * as FlowsModule from './commands/flows'
 import type * as ProcsModule from './commands/procs'
 import type * as RulesModule from './commands/rules'
 import type * as CollectModule from './commands/collect'
+import type * as ExecModule from './commands/exec'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -26,6 +27,7 @@ Usage:
   sidewatch-agent rules check [FILE|DIR]...
   sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
   sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
+  sidewatch-agent exec [--agent ADDR] -- CMD [ARGS...]
   sidewatch-agent help [COMMAND]
   sidewatch-agent --version
 
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, () => Command> = {
   procs: () => { const m = require('./commands/procs') as typeof ProcsModule; return { run: m.procsCommand, usage: m.PROCS_USAGE } },
   rules: () => { const m = require('./commands/rules') as typeof RulesModule; return { run: m.rulesCommand, usage: m.RULES_USAGE } },
   collect: () => { const m = require('./commands/collect') as typeof CollectModule; return { run: m.collectCommand, usage: m.COLLECT_USAGE } },
+  exec: () => { const m = require('./commands/exec') as typeof ExecModule; return { run: m.execCommand, usage: m.EXEC_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {
