@@ -202,7 +202,7 @@ function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, sta
   try {
     scanner = new ProcScanner({
       intervalMs: cfg.procIntervalMs,
-      baseline: new ExeBaseline({ file: join(dir, 'exe-baseline.json') }),
+      baseline: new ExeBaseline({ file: join(dir, 'exe-baseline.json'), learnMs: cfg.exeLearnMs, allowNames: cfg.allowExecutables, allowSha256: cfg.allowSha256 }),
       containerName: names === undefined ? undefined : (id) => names.lookup(id),
       envelope: { host: hostname() },
     })

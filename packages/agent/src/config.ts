@@ -31,6 +31,11 @@ export interface AgentConfig {
   proc: 'on' | 'off'
   /** Time between /proc scans. */
   procIntervalMs: number
+  /** How long after the task's start executables are learned into the baseline. */
+  exeLearnMs: number
+  /** Executable names and SHA-256 hashes that are never `unexpected`. */
+  allowExecutables: string[]
+  allowSha256: string[]
   /** `HOST:PORT` of the /healthz and /metrics server; undefined for none. */
   metrics: string | undefined
   /** Sent to clients in welcome: `block` lets SDKs stop detected attacks. */
@@ -89,6 +94,9 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     spoolMaxBytes: 256 * 1024 * 1024,
     proc: 'on',
     procIntervalMs: 100,
+    exeLearnMs: 5 * 60_000,
+    allowExecutables: [],
+    allowSha256: [],
     metrics: undefined,
     mode: 'monitor',
     maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
@@ -158,6 +166,14 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
   },
   data_dir: (v, out) => { out.dataDir = oneOfString(v) },
   proc_interval: (v, out) => { out.procIntervalMs = seconds(v) },
+  exe_learn: (v, out) => { out.exeLearnMs = seconds(v) },
+  allow_executables: (v, out) => { out.allowExecutables = stringList(v) },
+  allow_sha256: (v, out) => {
+    const list = stringList(v)
+    const bad = list.find((h) => !/^[0-9a-f]{64}$/.test(h))
+    if (bad !== undefined) throw new AgentError('SW_ERR_CONFIG', `${JSON.stringify(bad)} is not a SHA-256 in lower-case hex`)
+    out.allowSha256 = list
+  },
   spool_max_bytes: (v, out) => { out.spoolMaxBytes = integer(v, 1024 * 1024, 1024 * 1024 * 1024 * 1024) },
 }
 

@@ -31,6 +31,22 @@ t.test('precedence: flags > env > file > defaults', async (t) => {
   t.match(resolveConfig({}, { SIDEWATCH_TOKEN: '', SIDEWATCH_LISTEN: '' }), { token: undefined, listen: defaultConfig({}).listen }, 'empty env is unset')
 })
 
+t.test('the keys of the rules, the spool and the process scanner', async (t) => {
+  const file = join(t.testdir(), 'p.yaml')
+  const sha = 'a'.repeat(64)
+  writeFileSync(file, `rules: [/etc/sidewatch/rules.d]\ndefault_rules: false\ndata_dir: /var/lib/sidewatch\nspool_max_bytes: 67108864\nproc_interval: 250ms\nexe_learn: 10m\nallow_executables: [node, nginx]\nallow_sha256: [${sha}]\n`)
+  t.match(resolveConfig({ config: file }, {}), {
+    rules: ['/etc/sidewatch/rules.d'], defaultRules: false, dataDir: '/var/lib/sidewatch', spoolMaxBytes: 67108864,
+    procIntervalMs: 250, exeLearnMs: 600_000, allowExecutables: ['node', 'nginx'], allowSha256: [sha],
+  })
+  t.match(resolveConfig({ config: file, rules: ['/mine.yaml'], 'data-dir': '/d' }, { SIDEWATCH_RULES: '/env.yaml' }), { rules: ['/mine.yaml'], dataDir: '/d' }, 'flags first')
+  t.match(resolveConfig({}, { SIDEWATCH_RULES: '/a.yaml,/b.yaml', SIDEWATCH_DATA_DIR: '/e' }), { rules: ['/a.yaml', '/b.yaml'], dataDir: '/e' })
+  writeFileSync(file, 'allow_sha256: [abc]\n')
+  t.throws(() => resolveConfig({ config: file }, {}), { code: 'SW_ERR_CONFIG', message: /allow_sha256: "abc" is not a SHA-256/ })
+  writeFileSync(file, 'default_rules: maybe\n')
+  t.throws(() => resolveConfig({ config: file }, {}), { code: 'SW_ERR_CONFIG', message: /default_rules: "maybe" is not true or false/ })
+})
+
 t.test('bad values: code and source in the message', async (t) => {
   const dir = t.testdir()
   const file = (name: string, text: string): string => { writeFileSync(join(dir, name), text); return join(dir, name) }
