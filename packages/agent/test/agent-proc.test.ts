@@ -34,5 +34,5 @@ t.test('a shell on a pty and a program from /tmp: events and alerts from the run
   }
   t.equal((await agent.proc.stop()).code, 0)
   const stats = readJsonl(agent.jsonl).filter((e) => e.kind === 'agent.stats' && e.stats.component === 'proc')
-  t.ok(stats.length > 0 && stats[stats.length - 1].stats.counters.scans > 0, 'scanner counters in agent.stats')
+  t.ok(stats.length > 0 && stats[stats.length - 1]?.stats.counters.scans > 0, 'scanner counters in agent.stats')
 })

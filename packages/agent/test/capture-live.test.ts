@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { validateEvent } from '@sidewatch/proto/schema'
 import { AGENT_BIN, AgentProcess, cleanEnv, readJsonl, tempDir, waitFor, type LogLine } from './helpers/agent'
+import { checkOwner } from './helpers/flow-owner'
 import { createNetnsPair, ipCounters, netnsUnavailable, type IpCounters, type NetnsPair } from './helpers/netns'
 
 /** Servers and clients, one role per process; each prints JSON lines on stdout. */
@@ -101,7 +102,7 @@ t.test('live capture in a network namespace: fin, rst and idle flows with counts
     t.equal(validateEvent(event), undefined, 'a valid net.flow event')
     t.match(event, { kind: 'net.flow', source: 'agent.net', pid: Number })
     t.match(event.flow, { proto: 'tcp', src: pair.addr2, sport: localPort, dst: pair.addr1, dport: 7001, end: 'fin', scope: 'inbound' })
-    t.same(event.flow.process, server1Owner, 'owner: the server process')
+    checkOwner(t, event.flow.process, server1Owner, 'owner: the server process')
     t.same([event.flow.src_pkts, event.flow.src_bytes, event.flow.dst_pkts, event.flow.dst_bytes], [d.outPkts, d.outOctets, d.inPkts, d.inOctets],
       'packets and IP bytes each way equal the client namespace\'s own counters')
     t.ok(event.flow.src_bytes >= 100 + 40 * event.flow.src_pkts && event.flow.dst_bytes >= 300 + 40 * event.flow.dst_pkts, 'payload plus headers')
@@ -117,7 +118,7 @@ t.test('live capture in a network namespace: fin, rst and idle flows with counts
     const d = delta(ipCounters(pair, pair.ns2), before)
     t.equal(validateEvent(event), undefined)
     t.match(event.flow, { proto: 'tcp', src: pair.addr1, sport: localPort, dst: pair.addr2, dport: 7001, end: 'rst', scope: 'outbound' })
-    t.same(event.flow.process, clientOwner, 'owner: the client process (seen by the refresh a SYN asks for)')
+    checkOwner(t, event.flow.process, clientOwner, 'owner: the client process (seen by the refresh a SYN asks for)')
     t.same([event.flow.src_pkts, event.flow.src_bytes, event.flow.dst_pkts, event.flow.dst_bytes], [d.inPkts, d.inOctets, d.outPkts, d.outOctets])
     t.match(event.flow.tcp_flags, /R/)
     t.notMatch(event.flow.tcp_flags, /F/, 'no FIN: reset, not closed')
@@ -136,7 +137,7 @@ t.test('live capture in a network namespace: fin, rst and idle flows with counts
     })
     t.same([d.outPkts, d.outOctets, d.inPkts, d.inOctets], [1, 32, 1, 33], 'the kernel agrees')
     t.ok(Date.now() / 1000 - event.flow.last >= 2, 'emitted only after the 2 s idle timeout')
-    t.same(event.flow.process, server1Owner, 'owner: the unconnected UDP socket bound to the port')
+    checkOwner(t, event.flow.process, server1Owner, 'owner: the unconnected UDP socket bound to the port')
   })
 
   await t.test('the interface goes down: logged with a code, the agent falls back and keeps running', async (t) => {
