@@ -13,7 +13,7 @@
  * Executables are hashed without blocking the scan (exe-hasher.ts); a scan's events come out
  * when its hashes are done, and always in scan order.
  */
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as delay, setImmediate as yieldToLoop } from 'node:timers/promises'
 import { AgentError } from '../errors'
 import { readBootTime } from './boot-time'
@@ -33,6 +33,19 @@ export const DEFAULT_RECHECK_MS = 1000
 export const DEFAULT_VERIFY_PER_SCAN = 32
 export const DEFAULT_VERIFY_CYCLE_MS = 5000
 export const DEFAULT_MAX_ANCESTORS = 8
+/** Without new processes, a full walk of /proc (exits, old processes' execs) at least this often. */
+export const FULL_SCAN_MS = 1000
+
+/** The last pid created in the reader's PID namespace (last field of /proc/loadavg); undefined if unreadable. */
+function readLastPid (procRoot: string): string | undefined {
+  try {
+    const text = readFileSync(`${procRoot}/loadavg`, 'latin1')
+    const at = text.lastIndexOf(' ')
+    return at === -1 ? undefined : text.slice(at + 1).trim()
+  } catch {
+    return undefined
+  }
+}
 /** The first wait before a missing command line is read again, doubled three times (see #settleCmdlines). */
 const EXEC_SETTLE_MS = 10
 
@@ -79,6 +92,8 @@ export interface SessionFacts {
 
 export interface ProcCounters {
   scans: number
+  /** Scans that found the PID namespace quiet and read no more than /proc/loadavg. */
+  quick_scans: number
   /** Processes in the table after the last scan. */
   processes: number
   new: number
@@ -116,9 +131,13 @@ export class ProcScanner {
   #options: ProcScannerOptions
   #shellNames: ReadonlySet<string>
   #counters: ProcCounters = {
-    scans: 0, processes: 0, new: 0, exited: 0, execs: 0, pids_reused: 0, vanished_mid_read: 0, ssh_logins: 0, skipped_ticks: 0, scan_cpu_us: 0, last_scan_cpu_us: 0,
+    scans: 0, quick_scans: 0, processes: 0, new: 0, exited: 0, execs: 0, pids_reused: 0, vanished_mid_read: 0, ssh_logins: 0, skipped_ticks: 0, scan_cpu_us: 0, last_scan_cpu_us: 0,
   }
   #verifyCursor = 0
+  /** The last pid of /proc/loadavg at the last full scan, and when that was (the idle path). */
+  #lastPid: string | undefined
+  #lastFullScan = -Infinity
+  #scansSinceFull = 0
   /** Records first seen less than recheckMs ago (checked for an exec on every scan). */
   #young: ProcessRecord[] = []
   #ssh: SshSessions
@@ -254,6 +273,26 @@ export class ProcScanner {
 
   async #readUnlocked (): Promise<ReadPhase> {
     let cpu = process.cpuUsage()
+    // The idle path: when no process was created since the last scan (the PID namespace's last
+    // pid, the last field of /proc/loadavg, has not moved), none is young enough to be checked
+    // for an exec, no sshd is being watched, and the last full scan is recent, there is nothing
+    // new to read: only exits and old processes' execs wait, until the next full scan (at most
+    // FULL_SCAN_MS). An idle task costs a small file read per tick instead of a walk of /proc.
+    const lastPid = readLastPid(this.procRoot)
+    const quietMs = Date.now() - this.#lastFullScan
+    if (lastPid !== undefined && lastPid === this.#lastPid && this.#young.length === 0 && !this.#ssh.watching && quietMs < FULL_SCAN_MS) {
+      this.#counters.quick_scans++
+      this.#scansSinceFull++
+      const used = process.cpuUsage(cpu)
+      this.#counters.scans++
+      this.#counters.scan_cpu_us += used.user + used.system
+      this.#counters.last_scan_cpu_us = used.user + used.system
+      return { started: [], exited: [], logins: [] }
+    }
+    this.#lastPid = lastPid
+    this.#lastFullScan = Date.now()
+    const scansCovered = this.#scansSinceFull + 1
+    this.#scansSinceFull = 0
     let cpuUs = 0
     let sliceStart = performance.now()
     const yieldMs = this.#options.yieldMs ?? 8
@@ -291,7 +330,7 @@ export class ProcScanner {
       phase.exited.push(record)
     }
     for (const pid of this.#kernelThreads) if (!present.has(pid)) this.#kernelThreads.delete(pid)
-    this.#recheck(known, now, phase)
+    this.#recheck(known, now, phase, scansCovered)
     phase.logins.push(...this.#ssh.takeNew())
     const used = process.cpuUsage(cpu)
     cpuUs += used.user + used.system
@@ -321,7 +360,7 @@ export class ProcScanner {
    * young ones, this scan's turn of the old ones and the sshd processes are looked at: the cost
    * of a scan does not grow with the processes that just sit there.
    */
-  #recheck (known: ProcessRecord[], now: number, phase: ReadPhase): void {
+  #recheck (known: ProcessRecord[], now: number, phase: ReadPhase, scansCovered = 1): void {
     const recheckMs = this.#options.recheckMs ?? DEFAULT_RECHECK_MS
     this.#young = this.#young.filter((r) => now - r.seenAt < recheckMs && this.#table.get(r.pid) === r)
     for (const r of this.#young.slice()) {
@@ -329,9 +368,10 @@ export class ProcScanner {
       const link = readLink(`${this.procRoot}/${r.pid}/exe`)
       if (link !== undefined && link !== r.exeLink) this.#reread(r, now, phase)
     }
-    // Enough per scan to go round every verifyCycleMs, at most verifyPerScan.
-    const perCycle = Math.ceil(known.length * this.intervalMs / (this.#options.verifyCycleMs ?? DEFAULT_VERIFY_CYCLE_MS))
-    const verify = Math.min(this.#options.verifyPerScan ?? DEFAULT_VERIFY_PER_SCAN, perCycle, known.length)
+    // Enough per scan to go round every verifyCycleMs, at most verifyPerScan (for each tick this
+    // full scan stands for, the quick ones since the last included).
+    const perCycle = Math.ceil(scansCovered * known.length * this.intervalMs / (this.#options.verifyCycleMs ?? DEFAULT_VERIFY_CYCLE_MS))
+    const verify = Math.min(scansCovered * (this.#options.verifyPerScan ?? DEFAULT_VERIFY_PER_SCAN), perCycle, known.length)
     for (let i = 0; i < verify; i++) {
       const r = known[(this.#verifyCursor + i) % known.length]
       if (r === undefined || this.#table.get(r.pid) !== r) continue

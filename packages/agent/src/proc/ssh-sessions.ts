@@ -46,6 +46,11 @@ export class SshSessions {
   }
 
   /** `r` is an SSH session's sshd process. */
+  /** sshd processes are being watched (their titles change under the same pid). */
+  get watching (): boolean {
+    return this.#sshd.size > 0
+  }
+
   isSession (r: ProcessRecord): boolean {
     if (!isSshdProcess(r) || parseSshdTitle(r.cmdline ?? [])?.kind !== 'session') return false
     const parent = this.#table.get(r.ppid)
