@@ -51,9 +51,9 @@ export class SpoolWriter {
   }
 
   #checkDropped (): void {
-    const dropped = this.#spool.stats().dropped
-    const total = Object.values(dropped).reduce((a, b) => a + b, 0)
+    const total = this.#spool.droppedTotal
     if (total <= this.#dropped) return
+    const dropped = this.#spool.dropped
     const lost = Object.entries(dropped).filter(([, n]) => n > 0).map(([sink, n]) => `${n} for ${sink}`).join(', ')
     this.#dropped = total
     this.#log.error({ code: 'SW_ERR_SPOOL', dropped }, 'the spool is full: the oldest events were dropped')

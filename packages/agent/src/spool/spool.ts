@@ -57,6 +57,8 @@ export interface SpoolStats {
 }
 
 const HEADER = 8
+/** The cursors file is rewritten at most this often while sinks acknowledge. */
+const CURSOR_SAVE_MS = 200
 /** Bytes read from a segment at a time. */
 const READ_CHUNK = 1024 * 1024
 const MAX_RECORD = 64 * 1024 * 1024
@@ -76,6 +78,8 @@ export class Spool {
   #torn = 0
   readonly #dropped: Record<string, number> = {}
   #closed = false
+  #cursorsSavedAt = -Infinity
+  #cursorsDirty = false
 
   private constructor (dir: string, options: SpoolOptions) {
     this.#dir = dir
@@ -155,8 +159,24 @@ export class Spool {
   /** `sink` has the records before `next`; segments every sink is past are deleted. */
   ack (sink: string, next: Position): void {
     this.#cursors.set(sink, [next[0], next[1]])
-    this.#saveCursors()
+    // The cursors file is written at most every CURSOR_SAVE_MS (and at close and before a
+    // segment goes): after a crash a sink gets up to that much again, which at-least-once allows.
+    const now = Date.now()
+    if (now - this.#cursorsSavedAt >= CURSOR_SAVE_MS) this.#saveCursors()
+    else this.#cursorsDirty = true
     this.#deleteRead()
+  }
+
+  /** Records dropped so far because the spool was full, summed over the sinks (cheap: no reads). */
+  get droppedTotal (): number {
+    let n = 0
+    for (const v of Object.values(this.#dropped)) n += v
+    return n
+  }
+
+  /** Records dropped so far, by sink (cheap: no reads). */
+  get dropped (): Record<string, number> {
+    return { ...this.#dropped }
   }
 
   stats (): SpoolStats {
@@ -168,6 +188,7 @@ export class Spool {
   close (): void {
     if (this.#closed) return
     this.#closed = true
+    if (this.#cursorsDirty) this.#saveCursors()
     closeSync(this.#fd)
   }
 
@@ -247,6 +268,7 @@ export class Spool {
 
   #deleteRead (): void {
     const lowest = Math.min(...[...this.#cursors.values()].map(([segment]) => segment))
+    if (this.#segments.length > 1 && (this.#segments[0] as Segment).n < lowest && this.#cursorsDirty) this.#saveCursors() // saved before what they point past goes
     while (this.#segments.length > 1 && (this.#segments[0] as Segment).n < lowest) {
       const done = this.#segments.shift() as Segment
       this.#bytes -= done.bytes
@@ -311,6 +333,8 @@ export class Spool {
   }
 
   #saveCursors (): void {
+    this.#cursorsSavedAt = Date.now()
+    this.#cursorsDirty = false
     const path = join(this.#dir, 'cursors.json')
     const tmp = `${path}.tmp`
     writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#cursors)))
