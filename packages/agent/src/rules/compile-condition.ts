@@ -116,11 +116,20 @@ function expand (values: Literal[], scope: CompileScope, inList: boolean): Liter
   const out: Literal[] = []
   for (const v of values) {
     const items = !v.quoted && inList ? scope.lists.get(v.text) : undefined
-    if (items === undefined) out.push(v)
-    else for (const item of items) out.push({ ...v, text: item, quoted: true })
+    if (items !== undefined) {
+      for (const item of items) out.push({ ...v, text: item, quoted: true })
+      continue
+    }
+    // A bare word shaped like a list name (snake_case, as lists are named) that names no list is
+    // almost always a misspelt list, which would silently match nothing: say so. A value that
+    // really looks like that can be quoted.
+    if (inList && !v.quoted && LIST_NAME.test(v.text)) throw new ConditionError(`undefined list ${v.text} (quote it if it is a value)`, v.at, v.length)
+    out.push(v)
   }
   return out
 }
+
+const LIST_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/
 
 /** One value of the field (not undefined, not an array) → whether it matches any of `values`. */
 function matcher (field: FieldDef, op: CompareOp, values: Literal[]): (v: unknown) => boolean {
