@@ -1,8 +1,10 @@
 // The scanner in the running agent, end to end: a real shell on a pseudo-terminal becomes a
 // process.start with its tty and hash, and the shipped rules raise "Terminal shell in container"
-// with the process's evidence; a binary run from /tmp raises its own alert.
+// with the process's evidence; a binary run from /tmp raises its own alert; a shell reading and
+// writing a TCP connection raises "Reverse shell".
 import { copyFileSync, chmodSync, readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
+import { connect, createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { readJsonl, startAgent, tempDir, waitFor } from './helpers/agent'
@@ -32,6 +34,16 @@ t.test('a shell on a pty and a program from /tmp: events and alerts from the run
   if (tmpBinary.startsWith('/tmp/')) {
     await waitFor('the temp-dir alert', () => readJsonl(agent.jsonl).find((e) => e.kind === 'alert' && e.alert.rule === 'Executable run from a temporary directory' && e.alert.evidence.includes(event.id)), 20_000)
   }
+  // A shell whose stdin and stdout are a TCP connection: the shape of a reverse shell.
+  const server = createServer(() => {})
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1')
+  await new Promise((resolve) => socket.once('connect', resolve))
+  t.teardown(() => socket.destroy())
+  const reverse = spawnTracked(t, 'sh', ['-c', 'sleep 30'], { stdio: [socket, socket, 'ignore'] })
+  const rs = await waitFor('the socket-driven shell', () => readJsonl(agent.jsonl).find((e) => e.kind === 'process.start' && e.process.pid === reverse.pid && e.process.stdio_socket === true), 20_000)
+  await waitFor('the reverse-shell alert', () => readJsonl(agent.jsonl).find((e) => e.kind === 'alert' && e.alert.rule === 'Reverse shell' && e.alert.evidence.includes(rs.id)), 20_000)
   t.equal((await agent.proc.stop()).code, 0)
   const stats = readJsonl(agent.jsonl).filter((e) => e.kind === 'agent.stats' && e.stats.component === 'proc')
   t.ok(stats.length > 0 && stats[stats.length - 1]?.stats.counters.scans > 0, 'scanner counters in agent.stats')

@@ -56,6 +56,7 @@ const CASES: Record<string, () => Case> = {
   }),
   'Executable run from a temporary directory': () => ({ fires: [proc(0, { exe: '/dev/shm/x', sha256: SHA })], misses: [proc(0, { exe: '/usr/bin/tmpreaper' })] }),
   'Deleted executable running': () => ({ fires: [proc(0, { exe: '/usr/local/bin/x', exe_deleted: true })], misses: [proc(0, { exe: '/usr/local/bin/x', exe_deleted: false })] }),
+  'Reverse shell': () => ({ fires: [proc(0, { exe: '/bin/bash', shell: true, stdio_socket: true })], misses: [proc(0, { exe: '/bin/bash', shell: true }), proc(0, { exe: '/usr/bin/socat', stdio_socket: true })] }),
   'Package manager run in container': () => ({ fires: [proc(0, { exe: '/usr/bin/apt-get', cmdline: ['apt-get', 'install', 'nmap'] }), exec(0, '/usr/local/bin/pip', 'pip install requests')], misses: [proc(0, { exe: '/usr/bin/aptly' })] }),
   'Shell injection': () => ({ fires: [attack('shell_injection', false), attack('shell_injection', true)], misses: [attack('ssrf', false)] }),
   'Command injection': () => ({ fires: [attack('command_injection', false)], misses: [attack('shell_injection', false)] }),

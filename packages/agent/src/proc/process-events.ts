@@ -57,6 +57,7 @@ export function processBody (r: ProcessRecord, facts: ProposedProcessFields = {}
   if (r.euid !== undefined && r.euid !== r.uid) p.euid = r.euid
   if (r.egid !== undefined && r.egid !== r.gid) p.egid = r.egid
   if (r.cmdlineTruncated === true) p.cmdline_truncated = true
+  if (r.stdioSocket === true) p.stdio_socket = true
   return Object.assign(p, facts)
 }
 

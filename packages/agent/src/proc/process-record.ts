@@ -44,6 +44,8 @@ export interface ProcessRecord {
   egid?: number
   user?: string
   containerId?: string
+  /** Standard input and output are both network sockets (a reverse shell's shape). */
+  stdioSocket?: boolean
   /** Some files could not be read because the process exited (or turned zombie) meanwhile. */
   partial: boolean
   /** When the scanner first saw it (ms since the epoch). */
@@ -106,6 +108,8 @@ export function readProcess (ctx: ReadContext, pid: number, now: number = Date.n
   if (user !== undefined) record.user = user
   const cwd = readLink(`${dir}/cwd`)
   if (cwd !== undefined) record.cwd = cwd
+  // stdin and stdout both sockets: what a reverse shell looks like (`sh -i <&3 >&3`, nc -e, ...).
+  if (readLink(`${dir}/fd/0`)?.startsWith('socket:[') === true && readLink(`${dir}/fd/1`)?.startsWith('socket:[') === true) record.stdioSocket = true
   const cmdline = readCmdline(ctx, dir)
   if (cmdline !== undefined) {
     record.cmdline = cmdline.args

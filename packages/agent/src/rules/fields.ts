@@ -116,6 +116,7 @@ const DEFS: FieldDef[] = [
   { name: 'proc.is_shell', type: 'bool', desc: 'it is a shell', get: byKind(scanned((p) => p.shell ?? false)) },
   { name: 'proc.ssh_pid', type: 'number', desc: 'the sshd session it descends from', get: byKind(scanned((p) => p.ssh_pid)) },
   { name: 'proc.unexpected', type: 'bool', desc: "the executable baseline's verdict (absent while learning)", get: byKind(scanned((p) => p.unexpected)) },
+  { name: 'proc.stdio_socket', type: 'bool', desc: 'standard input and output are both sockets (a reverse shell)', get: byKind(scanned((p) => p.stdio_socket ?? false)) },
   { name: 'proc.euid', type: 'number', desc: 'effective user id, when it differs from proc.uid', get: byKind(scanned((p) => p.euid)) },
   { name: 'proc.exit_code', type: 'number', desc: 'exit code (process.exit)', get: (e) => e.kind === 'process.exit' ? e.process?.exit_code : undefined },
 

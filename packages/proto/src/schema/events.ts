@@ -201,6 +201,8 @@ export const Process = Type.Object({
   unexpected: Opt(Type.Boolean()),
   /** A second start for the same process: it ran another program (exec). */
   exec: Opt(Type.Boolean()),
+  /** Its standard input and output are both sockets (the shape of a reverse shell). */
+  stdio_socket: Opt(Type.Boolean()),
 })
 
 export const Flow = Type.Object({
