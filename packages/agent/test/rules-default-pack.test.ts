@@ -40,9 +40,10 @@ const CASES: Record<string, () => Case> = {
     misses: [flow(0, { dst: '203.0.113.50' }, node), flow(700, { dst: '10.1.2.3' }, node)],
   }),
   'Credentials endpoint from unexpected process': () => ({ fires: [flow(0, { dst: '169.254.170.2', dport: 80, scope: 'intra-task' }, curl)], misses: [flow(0, { dst: '198.51.100.7', dport: 80 }, curl)] }),
-  'Large outbound transfer': () => ({
-    fires: [bigFlow(0, '203.0.113.8', 60e6), bigFlow(30, '203.0.113.8', 60e6)],
-    misses: [bigFlow(0, '203.0.113.8', 60e6), bigFlow(70, '203.0.113.8', 60e6), bigFlow(71, '10.0.0.5', 200e6)],
+  'Large outbound transfer to a new destination': () => ({
+    before: [bigFlow(0, '198.51.100.7', 1000)],
+    fires: [bigFlow(700, '203.0.113.8', 60e6), bigFlow(730, '203.0.113.8', 60e6)],
+    misses: [bigFlow(700, '203.0.113.8', 60e6), bigFlow(770, '203.0.113.8', 60e6), bigFlow(771, '10.0.0.5', 200e6), bigFlow(772, '198.51.100.7', 200e6), bigFlow(10, '203.0.113.9', 200e6)],
   }),
   'Remote copy tool connecting out': () => ({ fires: [flow(0, {}, { pid: 12, exe: '/usr/bin/rsync' })], misses: [flow(0, {}, node), flow(0, { scope: 'inbound' }, { pid: 12, exe: '/usr/bin/rsync' })] }),
   'Upload with curl or wget': () => ({

@@ -8,7 +8,9 @@
  *   are counted, and when the window closes one more alert says how many there were (count) and
  *   which events (evidence, up to 32 ids).
  * - new_value: during the learning window (from the first event the engine saw, or the time kept
- *   in its state file) the values are learned; after it, a value never seen before alerts once.
+ *   in its state file) the values are learned; after it, a value never seen before alerts once
+ *   (mode `first`), or every event with a value not learned passes on (mode `unlearned`, e.g. to
+ *   a threshold: volume to destinations the task never used while learning).
  *   The learned values survive restarts in a JSON state file (written atomically).
  * - threshold: the sum (or count) of matching events per group over a sliding window; alerts when
  *   it goes over the limit, once, until the sum falls back under it.
@@ -165,6 +167,16 @@ export class RuleEngine {
     if (value === undefined) return false
     let learned = this.#learned.get(rule.name)
     if (learned === undefined) { learned = new Set(); this.#learned.set(rule.name, learned) }
+    const learning = nowMs < (this.#learningSinceMs as number) + nv.learnMs
+    if (nv.mode === 'unlearned') {
+      // Every event whose value was not seen while learning passes (a threshold may follow).
+      if (learning && !learned.has(value) && learned.size < this.#options.maxLearned) {
+        learned.add(value)
+        this.stats.learned++
+        this.#dirty = true
+      }
+      return !learning && !learned.has(value)
+    }
     if (learned.has(value)) return false
     if (learned.size < this.#options.maxLearned) {
       learned.add(value)

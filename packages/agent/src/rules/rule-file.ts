@@ -75,7 +75,8 @@ export interface RuleItem {
   dedup?: Array<Located<string>>
   /** Seconds repeats are folded into one alert (default 60). */
   foldSeconds?: number
-  newValue?: { fields: Array<Located<string>>, learnSeconds: number, at: Position }
+  /** `first`: the first time a value is seen after learning; `unlearned`: every event whose value was not learned. */
+  newValue?: { fields: Array<Located<string>>, learnSeconds: number, mode: 'first' | 'unlearned', at: Position }
   threshold?: { sum: Located<string> | undefined, by: Array<Located<string>>, windowSeconds: number, over: number, at: Position }
   /** Which keys replace and which append when this item modifies an earlier rule. */
   override: Record<string, 'append' | 'replace'>
@@ -192,14 +193,17 @@ export function parseRuleFile (file: string, text: string): RuleFile {
     if (exceptions !== undefined) rule.exceptions = readExceptions(exceptions, pos, problems)
     const newValue = get('new_value')
     if (newValue !== undefined) {
-      if (!isMap(newValue)) problems.push(pos(newValue).problem('new_value is a map: fields, learn'))
+      if (!isMap(newValue)) problems.push(pos(newValue).problem('new_value is a map: fields, learn, mode'))
       else {
         const m = mapOf(newValue)
-        for (const key of m.keys()) if (!['fields', 'learn'].includes(key)) problems.push(pos(m.get(key)?.key).problem(`unknown field ${key} in new_value (allowed: fields, learn)`))
+        for (const key of m.keys()) if (!['fields', 'learn', 'mode'].includes(key)) problems.push(pos(m.get(key)?.key).problem(`unknown field ${key} in new_value (allowed: fields, learn, mode)`))
+        const modeNode = m.get('mode')?.value
+        const mode = modeNode === undefined || modeNode === null ? 'first' : isScalar(modeNode) ? String(modeNode.value) : ''
+        if (mode !== 'first' && mode !== 'unlearned') problems.push(pos(modeNode ?? newValue).problem(`new_value.mode ${JSON.stringify(mode)} is not first or unlearned`))
         const fields = seqOfStrings(m.get('fields')?.value, 'new_value.fields', pos, problems)
         if (fields === undefined || fields.length === 0) problems.push(pos(newValue).problem('new_value needs fields: the values whose first appearance alerts'))
         const learn = m.get('learn')?.value
-        rule.newValue = { fields: fields ?? [], learnSeconds: learn === undefined || learn === null ? 300 : seconds(learn, 'new_value.learn', pos, problems), at: pos(newValue) }
+        rule.newValue = { fields: fields ?? [], learnSeconds: learn === undefined || learn === null ? 300 : seconds(learn, 'new_value.learn', pos, problems), mode: mode === 'unlearned' ? 'unlearned' : 'first', at: pos(newValue) }
       }
     }
     const threshold = get('threshold')

@@ -31,7 +31,7 @@ export interface CompiledRule {
   dedupKey: (event: AnyEvent) => string
   foldMs: number
   /** Fires only the first time this tuple is seen after the learning window. */
-  newValue?: { key: (event: AnyEvent) => string | undefined, learnMs: number, fields: string[] }
+  newValue?: { key: (event: AnyEvent) => string | undefined, learnMs: number, fields: string[], mode: 'first' | 'unlearned' }
   /** Fires when the sum (or count) per group inside the window goes over the limit. */
   threshold?: { amount: (event: AnyEvent) => number, group: (event: AnyEvent) => string, windowMs: number, over: number }
   file: string
@@ -323,6 +323,7 @@ function compileRule (state: RuleState, scope: CompileScope, problems: RuleProbl
     rule.newValue = {
       fields: state.newValue.fields.map((f) => f.value),
       learnMs: state.newValue.learnSeconds * 1000,
+      mode: state.newValue.mode,
       key: (e) => {
         const values = getters.map((g) => g(e))
         return values.some((v) => v === undefined || v === null) ? undefined : values.map(show).join('\u0000')
