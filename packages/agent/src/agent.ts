@@ -17,6 +17,7 @@ import { AlertingWriter } from './rules/alerting-writer'
 import { ContainerNames } from './proc/container-names'
 import { ExeBaseline } from './proc/exe-baseline'
 import { ProcScanner } from './proc/proc-scanner'
+import { SshdWatch } from './proc/sshd-watch'
 import { SinkPump } from './spool/sink-pump'
 import { Spool } from './spool/spool'
 import { SpoolWriter } from './spool/spool-writer'
@@ -86,7 +87,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
-  let scanner: ProcScanner | undefined
+  let scanner: { stop: () => void } | undefined
   const stats = new StatsReporter(metrics, spoolWrite, log)
 
   const stop = async (): Promise<void> => {
@@ -195,7 +196,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
  * the same path as every other source; the executable baseline kept in the data directory;
  * container names from the ECS task metadata when the agent runs in a task.
  */
-function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, stats: StatsReporter, log: Logger): ProcScanner | undefined {
+function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, stats: StatsReporter, log: Logger): { stop: () => void } | undefined {
   const metadata = process.env.ECS_CONTAINER_METADATA_URI_V4
   const names = metadata !== undefined && metadata !== '' ? new ContainerNames(metadata, log) : undefined
   let scanner: ProcScanner
@@ -211,13 +212,26 @@ function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, sta
     return undefined
   }
   void names?.refresh()
-  scanner.start((events) => {
+  const write = (events: readonly unknown[]): void => {
+    if (events.length === 0) return
     store.write(events as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store process events'))
+  }
+  // SSH servers installed, running or listening in a container: checked after the first scan and
+  // every SSHD_CHECK_MS, reported when that changes.
+  const sshd = new SshdWatch(scanner, { host: hostname() })
+  let first = true
+  scanner.start((events) => {
+    write(events)
+    if (first) { first = false; write(sshd.check()) }
   }, (err) => { log.warn({ code: 'SW_ERR_PROC', err }, 'a /proc scan failed; the next one runs as usual') })
+  const sshdTimer = setInterval(() => { write(sshd.check()) }, SSHD_CHECK_MS).unref()
   stats.addComponents(() => ({ proc: scanner.counters() }))
   log.info({ interval_ms: cfg.procIntervalMs, container_names: names !== undefined }, 'scanning processes')
-  return scanner
+  return { stop: () => { clearInterval(sshdTimer); void scanner.stop() } }
 }
+
+/** How often the scanner's view is checked for SSH servers. */
+const SSHD_CHECK_MS = 10_000
 
 /** How long a stopping agent keeps sending what is spooled (within run's 5 s deadline). */
 const SHUTDOWN_DRAIN_MS = 3000

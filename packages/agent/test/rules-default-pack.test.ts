@@ -33,6 +33,10 @@ const CASES: Record<string, () => Case> = {
     fires: [flow(0, { src: '203.0.113.9', dst: '169.254.170.2', dport: 22, scope: 'inbound' }, { pid: 5, exe: '/usr/sbin/sshd' })],
     misses: [flow(0, { src: '203.0.113.9', dst: '169.254.170.2', dport: 22, scope: 'inbound' }, { pid: 5, exe: '/usr/local/bin/node' })],
   }),
+  'SSH server present in container': () => ({
+    fires: [{ ...env(0, 'agent.proc', 'sshd.presence'), sshd: { container_id: 'abc', binaries: ['/usr/sbin/sshd'], running: [], listening: [] } } as AnyEvent],
+    misses: [{ ...env(0, 'agent.proc', 'sshd.presence'), sshd: { container_id: 'abc', binaries: [], running: [], listening: [] } } as AnyEvent],
+  }),
   'SSH login into container': () => ({ fires: [login()], misses: [proc(0, { exe: '/usr/sbin/sshd' }) as AnyEvent].map((e) => ({ ...e, kind: 'process.exit' })) }),
   'Unexpected outbound destination': () => ({
     before: [flow(0, { dst: '198.51.100.7' }, node)],

@@ -7,5 +7,5 @@ export * from './messages'
 export type {
   SidewatchEvent, EventKind, EventOf, Envelope,
   HttpRequestEvent, HttpClientEvent, ProcessExecEvent, FsOpEvent, AttackEvent, DependencyEvent,
-  ProcessStartEvent, ProcessExitEvent, NetFlowEvent, LoginSshEvent, CloudTrailEvent, AlertEvent, AgentStatsEvent, HttpSummaryEvent,
+  ProcessStartEvent, ProcessExitEvent, NetFlowEvent, LoginSshEvent, CloudTrailEvent, AlertEvent, AgentStatsEvent, HttpSummaryEvent, SshdPresenceEvent,
 } from './schema/events'

@@ -43,6 +43,11 @@ export function summarize (event: SidewatchEvent): string {
       const counters = Object.entries(event.stats.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`)
       return join(event.stats.component, counters.length > 0 ? counters.join(' ') : 'all counters 0')
     }
+    case 'sshd.presence': {
+      const d = event.sshd
+      return join('SSH server', d.container_id !== undefined && `in ${d.container_id.slice(0, 12)}`, d.binaries.length > 0 && `installed (${d.binaries.join(', ')})`,
+        d.running.length > 0 && `running (pid ${d.running.map((r) => r.pid).join(', ')})`, d.listening.length > 0 && `listening on ${d.listening.map((l) => `${l.address}:${l.port}`).join(', ')}`)
+    }
     case 'http.summary': {
       const h = event.http
       const requests = h.server.reduce((n, row) => n + row.count, 0)

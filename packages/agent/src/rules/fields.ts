@@ -183,6 +183,13 @@ const DEFS: FieldDef[] = [
   { name: 'login.peer_port', type: 'number', desc: 'the port the login came from', get: (e) => e.login?.peer?.port },
   { name: 'login.method', type: 'string', desc: 'how it authenticated, when known', get: (e) => e.login?.method },
 
+  // SSH servers in a container (sshd.presence).
+  { name: 'sshd.binaries', type: 'string', desc: 'SSH server binaries installed in the container (matches when any does)', get: (e) => e.sshd?.binaries },
+  { name: 'sshd.installed', type: 'bool', desc: 'an SSH server binary is installed in the container', get: (e) => e.sshd === undefined ? undefined : e.sshd.binaries.length > 0 },
+  { name: 'sshd.running', type: 'bool', desc: 'an SSH server process runs in the container', get: (e) => e.sshd === undefined ? undefined : e.sshd.running.length > 0 },
+  { name: 'sshd.listening_port', type: 'number', desc: 'TCP ports an SSH server listens on (matches when any does)', get: (e) => e.sshd?.listening?.map((l: { port: number }) => l.port) },
+  { name: 'sshd.container_id', type: 'string', desc: 'the container it is in', get: (e) => e.sshd?.container_id },
+
   // CloudTrail.
   { name: 'ct.id', type: 'string', desc: 'eventID', get: (e) => e.cloudtrail?.event_id },
   { name: 'ct.name', type: 'string', desc: 'eventName, e.g. ExecuteCommand', get: (e) => e.cloudtrail?.event_name },

@@ -74,6 +74,7 @@ const NAMESPACE_KINDS: Record<string, readonly string[]> = {
   fs: ['fs.op'],
   login: ['login.ssh'],
   ct: ['cloudtrail'],
+  sshd: ['sshd.presence'],
 }
 
 export function buildRuleSet (files: RuleFile[]): RuleSet {

@@ -31,7 +31,7 @@ export const Task = Type.Object({
 export const EVENT_KINDS = [
   'http.request', 'http.client', 'process.exec', 'fs.op', 'attack', 'dependency',
   'process.start', 'process.exit', 'net.flow', 'login.ssh', 'cloudtrail', 'alert', 'agent.stats',
-  'http.summary',
+  'http.summary', 'sshd.presence',
 ] as const
 export type EventKind = typeof EVENT_KINDS[number]
 
@@ -223,6 +223,14 @@ export const Flow = Type.Object({
   process: Opt(Type.Object({ pid: Int(), exe: Opt(Str(4096)), sha256: Opt(Str(64)) })),
 })
 
+/** An SSH server in a container: its binaries on disk, its processes, its listening sockets. */
+export const SshdPresence = Type.Object({
+  container_id: Opt(Str(256)),
+  binaries: Type.Array(Str(4096), { maxItems: 64 }),
+  running: Type.Array(Type.Object({ pid: Int(), exe: Opt(Str(4096)) }), { maxItems: 256 }),
+  listening: Type.Array(Type.Object({ pid: Int(), address: Str(64), port: Type.Integer({ minimum: 0, maximum: 65535 }) }), { maxItems: 256 }),
+})
+
 export const Login = Type.Object({
   user: Str(256),
   pid: Opt(Int()),
@@ -281,6 +289,7 @@ export const LoginSshEvent = kind('login.ssh', { login: Login }, 'An SSH session
 export const CloudTrailEvent = kind('cloudtrail', { cloudtrail: CloudTrail }, 'One AWS CloudTrail record.')
 export const AlertEvent = kind('alert', { alert: Alert }, 'A rule fired.')
 export const AgentStatsEvent = kind('agent.stats', { stats: Stats }, 'Counters of an agent component or an SDK.')
+export const SshdPresenceEvent = kind('sshd.presence', { sshd: SshdPresence }, 'An SSH server found in a container (installed, running or listening), when that changes.')
 export const HttpSummaryEvent = kind('http.summary', { http: HttpSummary },
   'Incoming requests and outbound calls an SDK counted over a window instead of reporting each (the unremarkable ones).')
 
@@ -299,6 +308,7 @@ export const EVENT_SCHEMAS = {
   alert: AlertEvent,
   'agent.stats': AgentStatsEvent,
   'http.summary': HttpSummaryEvent,
+  'sshd.presence': SshdPresenceEvent,
 } as const satisfies Record<EventKind, TSchema>
 
 export type HttpRequestEvent = Static<typeof HttpRequestEvent>
@@ -315,11 +325,12 @@ export type CloudTrailEvent = Static<typeof CloudTrailEvent>
 export type AlertEvent = Static<typeof AlertEvent>
 export type AgentStatsEvent = Static<typeof AgentStatsEvent>
 export type HttpSummaryEvent = Static<typeof HttpSummaryEvent>
+export type SshdPresenceEvent = Static<typeof SshdPresenceEvent>
 
 export type SidewatchEvent =
   | HttpRequestEvent | HttpClientEvent | ProcessExecEvent | FsOpEvent | AttackEvent | DependencyEvent
   | ProcessStartEvent | ProcessExitEvent | NetFlowEvent | LoginSshEvent | CloudTrailEvent | AlertEvent
-  | AgentStatsEvent | HttpSummaryEvent
+  | AgentStatsEvent | HttpSummaryEvent | SshdPresenceEvent
 
 /** The event of one kind, e.g. `EventOf<'process.exec'>`. */
 export type EventOf<K extends EventKind> = Extract<SidewatchEvent, { kind: K }>
