@@ -243,5 +243,6 @@ function dataDir (cfg: AgentConfig): string {
     const m = /^(?:sqlite|jsonl):(.+)$/.exec(spec)
     if (m !== null && m[1] !== '-') return join(dirname(m[1] as string), 'sidewatch-data')
   }
-  return join(tmpdir(), 'sidewatch-data')
+  // No file sink to sit beside: a directory of this user's (other users' agents have their own).
+  return join(tmpdir(), `sidewatch-data-${process.getuid?.() ?? 'user'}`)
 }

@@ -134,3 +134,15 @@ t.test('a directory that cannot be used is a clear error', async (t) => {
   writeFileSync(file, 'x')
   t.throws(() => Spool.open(join(file, 'spool'), { sinks: ['s'] }), { code: 'SW_ERR_SPOOL', message: /cannot open the spool in .*not-a-dir\/spool/ })
 })
+
+t.test('one agent per spool: a live owner is refused, a dead one taken over', async (t) => {
+  const dir = t.testdir()
+  Spool.open(dir, { sinks: ['s'] }).close()
+  writeFileSync(join(dir, 'lock'), String(process.ppid)) // another live process holds it
+  t.throws(() => Spool.open(dir, { sinks: ['s'] }), { code: 'SW_ERR_SPOOL', message: new RegExp(`in use by another agent \\(pid ${process.ppid}\\); give each agent its own --data-dir`) })
+  writeFileSync(join(dir, 'lock'), '999999999') // an agent that died without closing
+  const taken = Spool.open(dir, { sinks: ['s'] })
+  t.equal(readFileSync(join(dir, 'lock'), 'utf8'), String(process.pid), 'a stale lock is taken over')
+  taken.close()
+  t.throws(() => readFileSync(join(dir, 'lock')), { code: 'ENOENT' }, 'and released at close')
+})

@@ -93,6 +93,7 @@ export class Spool {
     const spool = new Spool(dir, options)
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
+      spool.#lock()
       spool.#load(options.sinks)
     } catch (err) {
       if (err instanceof AgentError) throw err
@@ -190,6 +191,28 @@ export class Spool {
     this.#closed = true
     if (this.#cursorsDirty) this.#saveCursors()
     closeSync(this.#fd)
+    try { unlinkSync(join(this.#dir, 'lock')) } catch { /* gone already */ }
+  }
+
+  /**
+   * One agent per spool: a `lock` file holds the owner's pid. A lock whose process is gone (a
+   * killed agent) is taken over; a live one is refused with SW_ERR_SPOOL.
+   */
+  #lock (): void {
+    const path = join(this.#dir, 'lock')
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(path, String(process.pid), { flag: 'wx' })
+        return
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      const owner = Number(readFileSync(path, 'utf8'))
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new AgentError('SW_ERR_SPOOL', `the spool in ${this.#dir} is in use by another agent (pid ${owner}); give each agent its own --data-dir`)
+      }
+      unlinkSync(path) // left by an agent that is gone
+    }
   }
 
   #load (sinks: readonly string[]): void {
@@ -343,5 +366,15 @@ export class Spool {
 
   #path (n: number): string {
     return join(this.#dir, `${String(n).padStart(8, '0')}.seg`)
+  }
+}
+
+/** Whether a process exists (signal 0; EPERM means it exists but is not ours). */
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
