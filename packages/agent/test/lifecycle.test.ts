@@ -48,7 +48,8 @@ t.test('the unix socket is 0600 in a 0700 directory it creates', async (t) => {
 t.test('a stale socket is replaced; a live one or a regular file is refused', async (t) => {
   const dir = tempDir(t)
   const sock = join(dir, 'agent.sock')
-  const args = (n: number) => ['run', '--listen', `unix:${sock}`, '--sink', `jsonl:${join(dir, `e${n}.jsonl`)}`]
+  // Each agent its own data dir: one spool per agent (that lock is tested in spool.test.ts).
+  const args = (n: number) => ['run', '--listen', `unix:${sock}`, '--sink', `jsonl:${join(dir, `e${n}.jsonl`)}`, '--data-dir', join(dir, `data${n}`)]
 
   const first = spawnAgent(args(1))
   t.teardown(() => first.stop('SIGKILL'))
