@@ -12,6 +12,7 @@ import type * as ProcsModule from './commands/procs'
 import type * as RulesModule from './commands/rules'
 import type * as CollectModule from './commands/collect'
 import type * as ExecModule from './commands/exec'
+import type * as CloudtrailModule from './commands/cloudtrail'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -28,6 +29,7 @@ Usage:
   sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
   sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
   sidewatch-agent exec [--agent ADDR] -- CMD [ARGS...]
+  sidewatch-agent cloudtrail PATH... [--rules FILE]...
   sidewatch-agent help [COMMAND]
   sidewatch-agent --version
 
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, () => Command> = {
   rules: () => { const m = require('./commands/rules') as typeof RulesModule; return { run: m.rulesCommand, usage: m.RULES_USAGE } },
   collect: () => { const m = require('./commands/collect') as typeof CollectModule; return { run: m.collectCommand, usage: m.COLLECT_USAGE } },
   exec: () => { const m = require('./commands/exec') as typeof ExecModule; return { run: m.execCommand, usage: m.EXEC_USAGE } },
+  cloudtrail: () => { const m = require('./commands/cloudtrail') as typeof CloudtrailModule; return { run: m.cloudtrailCommand, usage: m.CLOUDTRAIL_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {

@@ -22,6 +22,7 @@ export const AGENT_ERROR_CODES = {
   SW_ERR_BASELINE: { exitCode: 2, what: 'the executable baseline file is unreadable or not a sidewatch baseline' },
   SW_ERR_RULES: { exitCode: 2, what: 'a rule file has errors (each reported as file:line:col); a running agent keeps its last good rules' },
   SW_ERR_SPOOL: { exitCode: 1, what: 'the spool directory cannot be created, read or written (permissions, disk full)' },
+  SW_ERR_CLOUDTRAIL: { exitCode: 1, what: 'a CloudTrail file or record cannot be read (reported with the file and record index; the rest is processed)' },
 } as const satisfies Record<string, { exitCode: number, what: string }>
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES

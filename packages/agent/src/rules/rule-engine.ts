@@ -228,12 +228,20 @@ export class RuleEngine {
       },
     }
     if (rule.tags.length > 0) alert.alert.tags = rule.tags
+    const context: Record<string, unknown> = {}
+    if (rule.desc !== '') context.explanation = rule.desc
     const joined = contextOf(event)
     if (joined !== undefined && joined.related.length > 0) {
-      const { related, ...context } = joined
-      alert.alert.context = { ...context, related }
+      const { related, ...rest } = joined
+      Object.assign(context, rest, { related })
       for (const id of related) if (alert.alert.evidence.length < 256 && !alert.alert.evidence.includes(id)) alert.alert.evidence.push(id)
     }
+    if (event.kind === 'cloudtrail') {
+      // Who did what, from the record (the alert's evidence holds its event id, ct-<eventID>).
+      const ct = event.cloudtrail as Record<string, unknown>
+      context.cloudtrail = { event_id: ct.event_id, event_name: ct.event_name, event_source: ct.event_source, principal: ct.principal, source_ip: ct.source_ip, region: ct.region }
+    }
+    if (Object.keys(context).length > 0) alert.alert.context = context
     for (const key of ['service', 'container', 'host', 'task'] as const) if (event[key] !== undefined) (alert as unknown as Record<string, unknown>)[key] = event[key]
     return alert
   }
