@@ -6,6 +6,7 @@
 import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { defaultConfig, type AgentConfig } from './config'
+import { AgentError } from './errors'
 import { Ingest } from './ingest/ingest'
 import { parseListenSpec } from './ingest/listen-spec'
 import { createLogger, logLevelFromEnv, type Logger } from './log'
@@ -14,7 +15,9 @@ import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './m
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { AlertingWriter } from './rules/alerting-writer'
+import { EventBridgeListener } from './cloudtrail/eventbridge-listener'
 import { ContainerNames } from './proc/container-names'
+import { deploymentKey } from './sinks/https'
 import { ExeBaseline } from './proc/exe-baseline'
 import { ProcScanner } from './proc/proc-scanner'
 import { SshdWatch } from './proc/sshd-watch'
@@ -88,6 +91,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
   let scanner: { stop: () => void } | undefined
+  let cloudtrail: EventBridgeListener | undefined
   const stats = new StatsReporter(metrics, spoolWrite, log)
 
   const stop = async (): Promise<void> => {
@@ -95,6 +99,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
     await ingest?.close()
     await flows?.close()
     scanner?.stop()
+    await cloudtrail?.close()
     for (const pump of pumps) await pump.stop()
     await sinks.close()
     spool?.close()
@@ -141,6 +146,13 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       }
     }
     if (cfg.proc === 'on') scanner = startScanner(cfg, dir, store, stats, log)
+    if (cfg.cloudtrailListen !== undefined) {
+      const at = new URL(cfg.cloudtrailListen.replace(/^tcp:/, 'http:'))
+      cloudtrail = await EventBridgeListener.start({ host: at.hostname.replace(/^\[|\]$/g, ''), port: Number(at.port), key: cloudtrailKey(), write: (events) => store.write(events), log })
+      const listener = cloudtrail
+      stats.addComponents(() => ({ cloudtrail: listener.stats }))
+      log.info({ address: cloudtrail.address }, 'cloudtrail listening')
+    }
     if (metricsAt !== undefined) {
       metricsServer = await startMetricsServer(metricsAt, metrics, () => ({
         version: AGENT_VERSION, uptime_s: Math.round((Date.now() - started) / 1000), connections: metrics.connections,
@@ -176,6 +188,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
         await ingest?.close()
         await flows?.close()
         scanner?.stop()
+        await cloudtrail?.close()
         const last = rules.stop()
         if (last.length > 0) await spoolWrite.write(last as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store the last alerts'))
         await stats.stop()
@@ -228,6 +241,15 @@ function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, sta
   stats.addComponents(() => ({ proc: scanner.counters() }))
   log.info({ interval_ms: cfg.procIntervalMs, container_names: names !== undefined }, 'scanning processes')
   return { stop: () => { clearInterval(sshdTimer); void scanner.stop() } }
+}
+
+/** The deployment key EventBridge must present (SIDEWATCH_KEY or SIDEWATCH_KEY_FILE). */
+function cloudtrailKey (): string {
+  try {
+    return deploymentKey()
+  } catch (err) {
+    throw new AgentError('SW_ERR_CONFIG', `--cloudtrail-listen needs the deployment key that callers present, in SIDEWATCH_KEY or a file named by SIDEWATCH_KEY_FILE (${(err as Error).message})`)
+  }
 }
 
 /** How often the scanner's view is checked for SSH servers. */

@@ -56,6 +56,8 @@ export interface AgentConfig {
   dataDir: string | undefined
   /** The spool's bound; past it the oldest events are dropped, counted and alerted on. */
   spoolMaxBytes: number
+  /** `tcp://HOST:PORT` of the EventBridge CloudTrail endpoint (off unless given). */
+  cloudtrailListen: string | undefined
 }
 
 /** The flags of `run` that feed the configuration. */
@@ -70,6 +72,7 @@ export interface RunFlags {
   'flow-idle-timeout'?: string
   rules?: string[]
   'data-dir'?: string
+  'cloudtrail-listen'?: string
 }
 
 export const DEFAULT_TCP_LISTEN = 'tcp://127.0.0.1:7878'
@@ -92,6 +95,7 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     defaultRules: true,
     dataDir: undefined,
     spoolMaxBytes: 256 * 1024 * 1024,
+    cloudtrailListen: undefined,
     proc: 'on',
     procIntervalMs: 100,
     exeLearnMs: 5 * 60_000,
@@ -124,6 +128,7 @@ function fromFlags (flags: RunFlags): Partial<AgentConfig> {
   if (flags.metrics !== undefined) out.metrics = at('metrics', () => checkMetrics(flags.metrics))
   if (flags.rules !== undefined) out.rules = flags.rules
   if (flags['data-dir'] !== undefined) out.dataDir = flags['data-dir']
+  if (flags['cloudtrail-listen'] !== undefined) out.cloudtrailListen = at('cloudtrail-listen', () => checkTcpListen(flags['cloudtrail-listen'] as string))
   const idle = flags['flow-idle-timeout']
   if (idle !== undefined) out.flowIdleTimeoutMs = at('flow-idle-timeout', () => seconds(/^\d+(\.\d+)?$/.test(idle) ? Number(idle) : idle))
   return out
@@ -165,6 +170,7 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
     out.defaultRules = v
   },
   data_dir: (v, out) => { out.dataDir = oneOfString(v) },
+  cloudtrail_listen: (v, out) => { out.cloudtrailListen = checkTcpListen(oneOfString(v)) },
   proc_interval: (v, out) => { out.procIntervalMs = seconds(v) },
   exe_learn: (v, out) => { out.exeLearnMs = seconds(v) },
   allow_executables: (v, out) => { out.allowExecutables = stringList(v) },
@@ -175,6 +181,11 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
     out.allowSha256 = list
   },
   spool_max_bytes: (v, out) => { out.spoolMaxBytes = integer(v, 1024 * 1024, 1024 * 1024 * 1024 * 1024) },
+}
+
+function checkTcpListen (v: string): string {
+  if (!/^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v)) throw new AgentError('SW_ERR_CONFIG', `${JSON.stringify(v)} is not tcp://HOST:PORT`)
+  return v
 }
 
 function oneOfString (v: unknown): string {

@@ -35,6 +35,9 @@ Options (flags override environment, environment overrides the config file):
                            pack out). SIGHUP reloads them; broken new rules leave the old running
   --data-dir DIR           what must outlive the agent (learned rule values); default beside the
                            first file sink (env SIDEWATCH_DATA_DIR)
+  --cloudtrail-listen tcp://HOST:PORT
+                           take CloudTrail records from EventBridge (POST /v1/cloudtrail,
+                           Authorization: Bearer SIDEWATCH_KEY); off unless given
   --metrics HOST:PORT      serve /healthz and /metrics (off unless given)
   -h, --help               this help
 
@@ -55,6 +58,7 @@ export async function runCommand (argv: string[]): Promise<void> {
       'flow-idle-timeout': { type: 'string' },
       rules: { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
+      'cloudtrail-listen': { type: 'string' },
       proc: { type: 'string' },
       metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
