@@ -45,8 +45,8 @@ export async function cloudtrailCommand (argv: string[]): Promise<void> {
   const records: Array<Record<string, any>> = []
   for (const file of files) {
     const read = readCloudTrailFile(file)
-    records.push(...read.records)
-    problems.push(...read.problems)
+    for (const r of read.records) records.push(r) // not push(...): a log file may hold 100,000s
+    for (const p of read.problems) problems.push(p)
   }
   for (const p of problems) process.stderr.write(`sidewatch-agent: SW_ERR_CLOUDTRAIL: ${p.file}${p.index === undefined ? '' : ` record ${p.index}`}: ${p.message}\n`)
   // Time order: rules with windows (thresholds, learning) see the records as they happened.
