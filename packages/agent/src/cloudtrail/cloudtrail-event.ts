@@ -7,6 +7,9 @@
  */
 import type { CloudTrailEvent } from '@sidewatch/proto'
 
+/** The time form the event schema takes (and CloudTrail writes). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
+
 /** Why a record cannot be an event, or undefined when it can. */
 export function recordProblem (record: unknown): string | undefined {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return 'is not a JSON object'
@@ -15,7 +18,7 @@ export function recordProblem (record: unknown): string | undefined {
     if (typeof r[key] !== 'string' || r[key] === '') return `has no ${key}`
   }
   if (!/^[A-Za-z0-9._:-]{1,120}$/.test(r.eventID as string)) return `has an eventID that is not an id: ${JSON.stringify(String(r.eventID).slice(0, 60))}`
-  if (!Number.isFinite(Date.parse(r.eventTime as string))) return `has an eventTime that is not a time: ${JSON.stringify(String(r.eventTime).slice(0, 40))}`
+  if (!RFC3339.test(r.eventTime as string) && !Number.isFinite(Date.parse(r.eventTime as string))) return `has an eventTime that is not a time: ${JSON.stringify(String(r.eventTime).slice(0, 40))}`
   return undefined
 }
 
@@ -33,7 +36,9 @@ export function cloudTrailEvent (record: Record<string, any>): CloudTrailEvent {
     event_id: record.eventID,
     event_name: String(record.eventName).slice(0, 256),
     event_source: String(record.eventSource).slice(0, 256),
-    event_time: new Date(Date.parse(record.eventTime)).toISOString(),
+    // CloudTrail writes RFC 3339 UTC times (`2026-11-27T10:00:00Z`): kept as they are; anything
+    // else Date can read is normalised.
+    event_time: RFC3339.test(record.eventTime) ? record.eventTime : new Date(Date.parse(record.eventTime)).toISOString(),
     record,
   }
   if (typeof record.awsRegion === 'string') cloudtrail.region = record.awsRegion.slice(0, 64)

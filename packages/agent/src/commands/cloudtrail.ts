@@ -50,7 +50,8 @@ export async function cloudtrailCommand (argv: string[]): Promise<void> {
   }
   for (const p of problems) process.stderr.write(`sidewatch-agent: SW_ERR_CLOUDTRAIL: ${p.file}${p.index === undefined ? '' : ` record ${p.index}`}: ${p.message}\n`)
   // Time order: rules with windows (thresholds, learning) see the records as they happened.
-  records.sort((a, b) => Date.parse(a.eventTime) - Date.parse(b.eventTime))
+  const byTime = records.map((r) => ({ t: Date.parse(r.eventTime), r })).sort((a, b) => a.t - b.t)
+  for (let i = 0; i < byTime.length; i++) records[i] = (byTime[i] as { r: Record<string, any> }).r
   const out: string[] = []
   let alerts = 0
   const emit = (list: unknown[]): void => {
