@@ -79,7 +79,9 @@ t.test('the shipped pack loads without problems', async (t) => {
 })
 
 t.test('every shipped rule has a fixture that fires it and a near miss that does not', async (t) => {
-  t.same(set.rules.map((r) => r.name).filter((name) => !(name in CASES)), [], 'no rule without fixtures')
+  // CloudTrail rules have their fixtures (recorded AWS records) in rules-cloudtrail-pack.test.ts.
+  const runtime = set.rules.filter((r) => !r.file.endsWith('80-cloudtrail.yaml'))
+  t.same(runtime.map((r) => r.name).filter((name) => !(name in CASES)), [], 'no rule without fixtures')
   for (const [name, make] of Object.entries(CASES)) {
     t.ok(set.rules.some((r) => r.name === name), `${name} is in the pack`)
     const { before = [], fires, misses } = make()

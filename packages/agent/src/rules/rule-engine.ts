@@ -75,6 +75,8 @@ export class RuleEngine {
   readonly #options: Required<Omit<RuleEngineOptions, 'statePath'>> & { statePath?: string }
   #learningSinceMs: number | undefined
   #dirty = false
+  /** The latest event time seen (what a flush stamps its alerts with). */
+  #lastEventMs = -Infinity
   /** Why the state file could not be used, when it could not (the engine then starts afresh). */
   readonly stateError: string | undefined
   readonly stats: RuleEngineStats = { events: 0, matches: 0, alerts: 0, folded: 0, learned: 0 }
@@ -97,6 +99,7 @@ export class RuleEngine {
   evaluate (event: AnyEvent): Alert[] {
     this.stats.events++
     const nowMs = eventTime(event)
+    if (nowMs > this.#lastEventMs) this.#lastEventMs = nowMs
     this.#learningSinceMs ??= nowMs
     const alerts: Alert[] = this.tick(nowMs)
     const rules = this.#byKind.get(event.kind)
@@ -111,7 +114,8 @@ export class RuleEngine {
     for (const [key, fold] of this.#folds) {
       if (fold.startMs + fold.rule.foldMs > nowMs) break // Map order = opening order; windows differ per rule, close enough
       this.#folds.delete(key)
-      if (fold.repeats > 0) out.push(this.#alert(fold.rule, fold.sample, fold.key, fold.repeats, fold.evidence, fold.startMs + fold.rule.foldMs, true))
+      // Stamped when the window closed, or — closed early, at flush — at the latest event time.
+      if (fold.repeats > 0) out.push(this.#alert(fold.rule, fold.sample, fold.key, fold.repeats, fold.evidence, Math.min(fold.startMs + fold.rule.foldMs, Math.max(nowMs === Infinity ? this.#lastEventMs : nowMs, fold.startMs)), true))
     }
     return out
   }
