@@ -50,8 +50,15 @@ export async function cloudtrailCommand (argv: string[]): Promise<void> {
   }
   for (const p of problems) process.stderr.write(`sidewatch-agent: SW_ERR_CLOUDTRAIL: ${p.file}${p.index === undefined ? '' : ` record ${p.index}`}: ${p.message}\n`)
   // Time order: rules with windows (thresholds, learning) see the records as they happened.
-  const byTime = records.map((r) => ({ t: Date.parse(r.eventTime), r })).sort((a, b) => a.t - b.t)
-  for (let i = 0; i < byTime.length; i++) records[i] = (byTime[i] as { r: Record<string, any> }).r
+  // (CloudTrail's own files are in order already: then nothing is moved.)
+  const times = records.map((r) => Date.parse(r.eventTime))
+  let ordered = true
+  for (let i = 1; i < times.length && ordered; i++) if ((times[i] as number) < (times[i - 1] as number)) ordered = false
+  if (!ordered) {
+    const order = times.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number))
+    const sorted = order.map((i) => records[i] as Record<string, any>)
+    for (let i = 0; i < sorted.length; i++) records[i] = sorted[i] as Record<string, any>
+  }
   const out: string[] = []
   let alerts = 0
   const emit = (list: unknown[]): void => {

@@ -21,6 +21,8 @@ export interface CompiledCondition {
   kinds: ReadonlySet<string> | undefined
   /** The fields it reads (macros included). */
   fields: ReadonlySet<string>
+  /** The CloudTrail event names it can match; undefined = any (the engine indexes on it). */
+  ctNames?: ReadonlySet<string> | undefined
 }
 
 export interface CompileScope {
@@ -51,7 +53,7 @@ const OPS_BY_TYPE: Record<FieldDef['type'], ReadonlySet<CompareOp>> = {
 export function compileCondition (tree: Expr, scope: CompileScope): CompiledCondition {
   const fields = new Set<string>()
   const test = build(tree, scope, fields)
-  return { test, kinds: kindsOf(tree, scope), fields }
+  return { test, kinds: kindsOf(tree, scope), fields, ctNames: required(tree, scope, 'ct.name', (m) => m.ctNames) }
 }
 
 function build (tree: Expr, scope: CompileScope, fields: Set<string>): Predicate {
@@ -213,22 +215,30 @@ function numeric (op: CompareOp, numbers: number[]): (v: unknown) => boolean {
 }
 
 function kindsOf (tree: Expr, scope: CompileScope): ReadonlySet<string> | undefined {
+  return required(tree, scope, 'evt.kind', (m) => m.kinds)
+}
+
+/**
+ * The values of `field` a condition can match at all, from the `field = X` / `field in (...)`
+ * terms it requires (through `and`, `or` and macros); undefined when it does not pin the field.
+ */
+function required (tree: Expr, scope: CompileScope, field: string, ofMacro: (m: CompiledCondition) => ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
   switch (tree.type) {
     case 'and': {
-      const left = kindsOf(tree.left, scope)
-      const right = kindsOf(tree.right, scope)
+      const left = required(tree.left, scope, field, ofMacro)
+      const right = required(tree.right, scope, field, ofMacro)
       if (left === undefined) return right
       if (right === undefined) return left
       return new Set([...left].filter((k) => right.has(k)))
     }
     case 'or': {
-      const left = kindsOf(tree.left, scope)
-      const right = kindsOf(tree.right, scope)
+      const left = required(tree.left, scope, field, ofMacro)
+      const right = required(tree.right, scope, field, ofMacro)
       return left === undefined || right === undefined ? undefined : new Set([...left, ...right])
     }
-    case 'macro': return scope.macros.get(tree.name)?.kinds
+    case 'macro': { const m = scope.macros.get(tree.name); return m === undefined ? undefined : ofMacro(m) }
     case 'compare':
-      if (tree.field.name === 'evt.kind' && (tree.op === '=' || tree.op === 'in')) return new Set(expand(tree.values, scope, tree.list).map((v) => v.text))
+      if (tree.field.name === field && (tree.op === '=' || tree.op === 'in')) return new Set(expand(tree.values, scope, tree.list).map((v) => v.text))
       return undefined
     default: return undefined
   }

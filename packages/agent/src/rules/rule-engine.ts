@@ -69,6 +69,9 @@ const STATE_VERSION = 1
 export class RuleEngine {
   readonly #byKind = new Map<string, CompiledRule[]>()
   readonly #anyKind: CompiledRule[] = []
+  /** Rules for cloudtrail events, by the event names they pin, and those that pin none. */
+  readonly #byCtName = new Map<string, CompiledRule[]>()
+  readonly #ctAnyName: CompiledRule[] = []
   readonly #folds = new Map<string, Fold>()
   readonly #learned = new Map<string, Set<string>>()
   readonly #windows = new Map<string, Map<string, Window>>()
@@ -86,7 +89,12 @@ export class RuleEngine {
     for (const rule of set.rules) {
       if (!rule.enabled) continue
       if (rule.kinds === undefined) { this.#anyKind.push(rule); continue }
+      if (rule.kinds.has('cloudtrail')) {
+        if (rule.ctNames === undefined) this.#ctAnyName.push(rule)
+        else for (const name of rule.ctNames) this.#byCtName.set(name, [...(this.#byCtName.get(name) ?? []), rule])
+      }
       for (const kind of rule.kinds) {
+        if (kind === 'cloudtrail') continue
         const list = this.#byKind.get(kind) ?? []
         list.push(rule)
         this.#byKind.set(kind, list)
@@ -102,8 +110,15 @@ export class RuleEngine {
     if (nowMs > this.#lastEventMs) this.#lastEventMs = nowMs
     this.#learningSinceMs ??= nowMs
     const alerts: Alert[] = this.tick(nowMs)
-    const rules = this.#byKind.get(event.kind)
-    if (rules !== undefined) for (const rule of rules) this.#try(rule, event, nowMs, alerts)
+    if (event.kind === 'cloudtrail') {
+      // Most CloudTrail rules are about one API call or a few: only theirs are tried.
+      const named = this.#byCtName.get(event.cloudtrail?.event_name)
+      if (named !== undefined) for (const rule of named) this.#try(rule, event, nowMs, alerts)
+      for (const rule of this.#ctAnyName) this.#try(rule, event, nowMs, alerts)
+    } else {
+      const rules = this.#byKind.get(event.kind)
+      if (rules !== undefined) for (const rule of rules) this.#try(rule, event, nowMs, alerts)
+    }
     for (const rule of this.#anyKind) this.#try(rule, event, nowMs, alerts)
     return alerts
   }

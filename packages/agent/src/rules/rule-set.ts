@@ -25,6 +25,8 @@ export interface CompiledRule {
   enabled: boolean
   /** Event kinds it can fire on; undefined = any. */
   kinds: ReadonlySet<string> | undefined
+  /** CloudTrail event names it can fire on; undefined = any. */
+  ctNames: ReadonlySet<string> | undefined
   test: Predicate
   output: CompiledOutput
   /** Repeats with the same key inside the fold window become one alert with a count. */
@@ -313,6 +315,7 @@ function compileRule (state: RuleState, scope: CompileScope, problems: RuleProbl
     tags: state.tags,
     enabled: state.enabled,
     kinds: condition.kinds,
+    ctNames: condition.ctNames,
     test,
     output: rendered,
     dedupKey: dedupGetters.length === 0 ? (e) => rendered.render(e) : (e) => dedupGetters.map((g) => show(g(e))).join('\u0000'),
