@@ -81,3 +81,20 @@ t.test('a malformed file or record is named and skipped; the rest is processed; 
   const usage = await runCli(['cloudtrail'])
   t.match(usage, { code: 2, stderr: /SW_ERR_USAGE: cloudtrail needs at least one PATH/ })
 })
+
+t.test('identity, error and resource fields of a record', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'r.json'), JSON.stringify({ Records: [record('88888888-8888-8888-8888-888888888888', 'ExecuteCommand', {
+    userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/Admin/alice', accessKeyId: 'ASIAEXAMPLE', sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/Admin' } } },
+    errorCode: 'AccessDeniedException', errorMessage: 'not allowed here',
+    resources: [{ ARN: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod', accountId: '123456789012' }],
+  })] }))
+  const rules = join(tempDir(t), 'r.yaml')
+  writeFileSync(rules, `- rule: Fields
+  condition: evt.kind = cloudtrail and ct.user.access_key = ASIAEXAMPLE and ct.user.session_issuer endswith role/Admin and ct.resources endswith cluster/prod and ct.error_message contains "not allowed"
+  output: "%ct.error %ct.error_message %ct.resources"
+  priority: notice
+`)
+  const { stdout } = await runCli(['cloudtrail', dir, '--rules', rules, '--no-defaults'])
+  t.match(jsonLines(stdout), [{ alert: { output: 'AccessDeniedException not allowed here arn:aws:ecs:eu-west-1:123456789012:cluster/prod' } }])
+})

@@ -22,6 +22,8 @@ taken in time order. Unreadable files and records are reported on stderr with th
 record index and skipped; the exit status is then 1.
 `
 
+const EMPTY: Record<string, any> = {}
+
 export async function cloudtrailCommand (argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs('cloudtrail', {
     args: argv,
@@ -66,7 +68,10 @@ export async function cloudtrailCommand (argv: string[]): Promise<void> {
     alerts += list.length
     if (out.length >= 1000) { process.stdout.write(out.join('\n') + '\n'); out.length = 0 }
   }
-  for (const record of records) emit(engine.evaluate(cloudTrailEvent(record) as unknown as AnyEvent))
+  for (let i = 0; i < records.length; i++) {
+    emit(engine.evaluate(cloudTrailEvent(records[i] as Record<string, any>) as unknown as AnyEvent))
+    records[i] = EMPTY // evaluated: let the collector have it while the rest run
+  }
   emit(engine.flush())
   if (out.length > 0) process.stdout.write(out.join('\n') + '\n')
   engine.save()
