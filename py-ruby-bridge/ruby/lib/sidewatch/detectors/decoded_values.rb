@@ -1,0 +1,52 @@
+# frozen_string_literal: true
+
+module Sidewatch
+  module Detectors
+    # The forms of an input value that can reach a sink: the value, then each successive
+    # percent-decoding of it that differs (at most two), for apps that decode again. Decoding is
+    # JavaScript's decodeURIComponent (no `+` to space), so both SDKs judge the same strings.
+    module DecodedValues
+      MAX_DECODES = 2
+      ESCAPE = /%[0-9A-Fa-f]{2}/.freeze
+      MALFORMED = /%(?![0-9A-Fa-f]{2})/.freeze
+
+      module_function
+
+      # Cached per input (a request's inputs are compared with every hooked call it makes).
+      def of(input)
+        cached = input.instance_variable_get(:@sidewatch_decoded)
+        return cached[1] if cached && cached[0].equal?(input.value)
+
+        values = decoded_values(input.value)
+        input.instance_variable_set(:@sidewatch_decoded, [input.value, values])
+        values
+      end
+
+      def decoded_values(value)
+        return [value] unless value.include?('%')
+
+        values = [value]
+        current = value
+        MAX_DECODES.times do
+          break unless current.include?('%')
+
+          nxt = percent_decode(current)
+          break if nxt == current
+
+          values << nxt
+          current = nxt
+        end
+        values
+      end
+
+      # decodeURIComponent that leaves the value as is when it holds a malformed escape (`%zz`)
+      # or the escapes do not make UTF-8.
+      def percent_decode(value)
+        return value if MALFORMED.match?(value)
+
+        out = value.b.gsub(ESCAPE) { |m| m[1, 2].hex.chr }.force_encoding(Encoding::UTF_8)
+        out.valid_encoding? ? out : value
+      end
+    end
+  end
+end
