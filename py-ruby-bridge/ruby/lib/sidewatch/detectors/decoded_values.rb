@@ -47,6 +47,14 @@ module Sidewatch
         out = value.b.gsub(ESCAPE) { |m| m[1, 2].hex.chr }.force_encoding(Encoding::UTF_8)
         out.valid_encoding? ? out : value
       end
+
+      # URLSearchParams-style decoding: valid escapes decoded, malformed ones left as they are,
+      # bytes that do not make UTF-8 replaced.
+      def percent_decode_lenient(value)
+        return value unless value.include?('%')
+
+        value.b.gsub(ESCAPE) { |m| m[1, 2].hex.chr }.force_encoding(Encoding::UTF_8).scrub("\uFFFD")
+      end
     end
   end
 end

@@ -1,0 +1,76 @@
+# frozen_string_literal: true
+
+require 'securerandom'
+require_relative 'request_inputs'
+
+module Sidewatch
+  # The incoming request a piece of code runs for, kept in fiber-local storage
+  # (Thread.current[], which Ruby keeps per fiber) by the Rack middleware for the sink calls the
+  # request makes. Inputs are flattened from the Rack env only when a sink call first looks.
+  class RequestContext
+    KEY = :sidewatch_request
+    ID_PREFIX = SecureRandom.hex(8)
+    @counter = 0
+    @counter_lock = Mutex.new
+
+    class << self
+      def current
+        Thread.current[KEY]
+      end
+
+      # Runs the block with `ctx` as the current request.
+      def with(ctx)
+        previous = Thread.current[KEY]
+        Thread.current[KEY] = ctx
+        yield
+      ensure
+        Thread.current[KEY] = previous
+      end
+
+      def next_number
+        @counter_lock.synchronize { @counter += 1 }
+      end
+    end
+
+    attr_reader :env, :started_at
+    attr_accessor :method, :url, :status, :duration_ms, :blocked, :notable, :user_agent, :route, :params
+
+    def initialize(env)
+      @env = env
+      @n = self.class.next_number
+      @method = env['REQUEST_METHOD'].to_s
+      query = env['QUERY_STRING'].to_s
+      @url = "#{env['SCRIPT_NAME']}#{env['PATH_INFO']}#{query.empty? ? '' : "?#{query}"}"
+      @user_agent = env['HTTP_USER_AGENT']
+      @started_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      @inputs = nil
+      @params = nil
+    end
+
+    # Unique per request, made when first read (most requests are only counted).
+    def id
+      @id ||= "#{ID_PREFIX}-#{@n.to_s(36)}"
+    end
+
+    # The inputs, flattened at the first read; path params are added when a framework knows them.
+    def inputs
+      @inputs ||= RequestInputs.from_env(@env)
+      unless @params.nil?
+        RequestInputs.add(@inputs, 'params', @params)
+        @params = nil
+      end
+      @inputs
+    end
+
+    def client
+      addr = @env['REMOTE_ADDR']
+      addr.nil? ? nil : { 'address' => addr.to_s[0, 64], 'port' => @env['REMOTE_PORT'].to_i }
+    end
+
+    def local
+      port = @env['SERVER_PORT'].to_i
+      addr = @env['SERVER_ADDR'] || @env['SERVER_NAME']
+      addr.nil? ? nil : { 'address' => addr.to_s[0, 64], 'port' => port }
+    end
+  end
+end

@@ -1,0 +1,141 @@
+# frozen_string_literal: true
+
+require 'json'
+require_relative 'detectors/finding'
+require_relative 'detectors/decoded_values'
+require_relative 'redact'
+
+module Sidewatch
+  # The request's inputs as flattened, bounded `Input`s with dotted names, in node-asm's order:
+  # the raw path, the query, the attacker-relevant headers, the cookies, then the body (form or
+  # JSON) and the framework's path params (`params.id`).
+  module RequestInputs
+    MAX_INPUTS = 256
+    MAX_VALUE = 4096
+    MAX_DEPTH = 8
+    MAX_BODY = 1024 * 1024
+    INPUT_HEADERS = %w[user-agent referer x-forwarded-for].freeze
+    Input = Detectors::Input
+
+    module_function
+
+    def from_env(env)
+      inputs = []
+      path = env['PATH_INFO'].to_s
+      add_one(inputs, 'path', 'path', path) unless path.empty? || path == '/'
+      query = env['QUERY_STRING'].to_s
+      add_pairs(inputs, 'query', parse_query(query)) unless query.empty?
+      add_headers(inputs, env)
+      cookie = env['HTTP_COOKIE']
+      add(inputs, 'cookies', parse_cookies(cookie)) if cookie.is_a?(String)
+      add(inputs, 'body', body(env))
+      inputs
+    end
+
+    # Flattens `value` into inputs named `prefix.key.index...`.
+    def add(inputs, source, value, prefix = source, depth = 0)
+      return if inputs.length >= MAX_INPUTS || depth > MAX_DEPTH
+
+      case value
+      when String then add_one(inputs, source, prefix, value)
+      when Numeric, true, false then add_one(inputs, source, prefix, value.to_s)
+      when Symbol then add_one(inputs, source, prefix, value.to_s)
+      when Array then value.each_with_index { |v, i| add(inputs, source, v, "#{prefix}.#{i}", depth + 1) }
+      when Hash then value.each { |k, v| add(inputs, source, v, "#{prefix}.#{k}", depth + 1) }
+      end
+    end
+
+    def add_one(inputs, source, name, value)
+      return if inputs.length >= MAX_INPUTS
+
+      value = value.dup.force_encoding(Encoding::UTF_8) unless value.encoding == Encoding::UTF_8
+      value = value.scrub unless value.valid_encoding?
+      value = value[0, MAX_VALUE] if value.length > MAX_VALUE
+      inputs << Input.new(name.length > 1024 ? name[0, 1024] : name, value, source)
+    end
+
+    # Repeated keys become `query.key.0`, `query.key.1`, as URLSearchParams-based node-asm does.
+    def add_pairs(inputs, source, pairs)
+      counts = Hash.new(0)
+      pairs.each { |k, _| counts[k] += 1 }
+      index = Hash.new(0)
+      pairs.each do |key, value|
+        if counts[key] > 1
+          add_one(inputs, source, "#{source}.#{key}.#{index[key]}", value)
+          index[key] += 1
+        else
+          add_one(inputs, source, "#{source}.#{key}", value)
+        end
+      end
+    end
+
+    # application/x-www-form-urlencoded decoding (`+` is a space; malformed escapes stay).
+    def parse_query(text)
+      text.split('&').first(MAX_INPUTS).filter_map do |pair|
+        next if pair.empty?
+
+        key, value = pair.split('=', 2)
+        [form_decode(key), form_decode(value.to_s)]
+      end
+    end
+
+    def form_decode(text)
+      Detectors::DecodedValues.percent_decode_lenient(text.tr('+', ' '))
+    end
+
+    def add_headers(inputs, env)
+      env.each do |key, value|
+        next unless key.start_with?('HTTP_') && value.is_a?(String)
+
+        name = key[5..].downcase.tr('_', '-')
+        next unless INPUT_HEADERS.include?(name) || (name.start_with?('x-') && !Redact::SENSITIVE_HEADERS.include?(name))
+
+        add_one(inputs, 'headers', "headers.#{name}", value)
+      end
+    end
+
+    # `a=1; b="two"`: values percent-decoded when they decode; the first of a name wins.
+    def parse_cookies(header)
+      cookies = {}
+      header.split(';').first(256).each do |part|
+        name, value = part.split('=', 2)
+        next if value.nil?
+
+        name = name.strip
+        next if name.empty? || cookies.key?(name)
+
+        value = value.strip
+        value = value[1...-1] if value.length >= 2 && value.start_with?('"') && value.end_with?('"')
+        cookies[name] = Detectors::DecodedValues.percent_decode(value)
+      end
+      cookies
+    end
+
+    # The parsed form (what Rack::Request#POST cached) or the JSON body, read without consuming it.
+    def body(env)
+      form = env['rack.request.form_hash']
+      return form if form.is_a?(Hash)
+
+      type = env['CONTENT_TYPE'].to_s
+      json = type.include?('json')
+      return nil unless json || type.start_with?('application/x-www-form-urlencoded')
+
+      text = read_input(env['rack.input'])
+      return nil if text.nil? || text.empty?
+
+      json ? JSON.parse(text) : parse_query(text).to_h
+    rescue JSON::ParserError
+      nil
+    end
+
+    def read_input(io)
+      return nil unless io.respond_to?(:rewind) && io.respond_to?(:read)
+
+      pos = io.respond_to?(:pos) ? io.pos : 0
+      io.rewind
+      text = io.read(MAX_BODY)
+      pos.zero? || !io.respond_to?(:seek) ? io.rewind : io.seek(pos)
+      text&.force_encoding(Encoding::UTF_8)
+    end
+  end
+end
