@@ -20,7 +20,7 @@ module Sidewatch
     #        +--- backoff (100 ms doubling to 10 s, jittered) <-- close/error
     #
     # - The application's side is `enqueue`: a push under a lock, and a wake-up of the thread
-    #   when a batch is full. Nothing there waits on the socket.
+    #   when a batch starts or is full. Nothing there waits on the socket.
     # - A batch goes out when batch_events are queued, or flush_interval_ms after its first
     #   event, cut at batch_bytes; at most max_inflight_batches wait for their ack.
     # - On a lost connection unacknowledged batches go back to the front of the queue (oldest
@@ -52,9 +52,13 @@ module Sidewatch
       def enqueue(event)
         wake = false
         @lock.synchronize do
-          @oldest_at = monotonic if @queue.empty?
+          # The thread learns of a new batch (its flush timer starts) and of a full one.
+          if @queue.empty?
+            @oldest_at = monotonic
+            wake = true
+          end
           drop(@queue.push(event))
-          wake = @queue.length == @config.batch_events
+          wake ||= @queue.length == @config.batch_events
         end
         ensure_thread
         wake! if wake
