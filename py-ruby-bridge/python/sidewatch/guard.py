@@ -30,7 +30,10 @@ class Guard(object):
         blocked = False
         if request is not None:
             inputs = request.inputs
-            finding = (detect_shell_injection(call.command_line, inputs) if call.shell
+            # Only os.system is known to hand a shell its command line. Popen(shell=True) looks
+            # like Popen(['/bin/sh', '-c', cmd]) in its audit event; the command-injection check
+            # runs the shell analysis on the script and also catches the input being the program.
+            finding = (detect_shell_injection(call.command_line, inputs) if call.method == 'os.system'
                        else detect_command_injection(call.file, call.args, inputs))
             if finding is not None:
                 blocked = self._judge(finding, call.method, request)
