@@ -26,6 +26,19 @@ const suites = [
       return { passed: Number(m[2] ?? 0), failed: Number(m[3] ?? 0), skipped: Number(m[4] ?? 0) + Number(m[5] ?? 0) }
     },
   },
+  {
+    name: 'python bridge (unittest)',
+    command: 'py-ruby-bridge/python/run-tests',
+    args: [],
+    log: '.tap/python.log',
+    env: {},
+    // its last line: `# bridge: passed=N failed=N skipped=N`
+    parse (out) {
+      const m = /^# bridge: passed=(\d+) failed=(\d+) skipped=(\d+)\s*$/m.exec(out.trimEnd().split('\n').pop() ?? '')
+      if (m === null) return undefined
+      return { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]) }
+    },
+  },
 ]
 
 /**

@@ -90,8 +90,8 @@ class CorpusThroughFlaskTest(unittest.TestCase):
                          and attack['class'] == case['class'] and attack['input']['name'] == case['input']['name'])
         for case in cls.benign:
             rates.benign(case['class'], cls.answers[case['id']][0] != 200 or case['id'] in cls.found)
-        sys.stderr.write('\n' + rates.table('# corpus through a Flask app (block mode, real agent)') + '\n')
-        sys.stderr.write('# not applicable in Python (NUL in a path: ValueError before the call): %s\n' % ', '.join(skipped))
+        sys.stdout.write('\n' + rates.table('# corpus through a Flask app (block mode, real agent)') + '\n')
+        sys.stdout.write('# not applicable in Python (NUL in a path: ValueError before the call): %s\n' % ', '.join(skipped))
 
     def test_every_attack_is_blocked_and_reported_with_its_class_and_input(self):
         for case in self.attacks:

@@ -33,7 +33,7 @@ class DetectorCorpusTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        sys.stderr.write('\n' + cls.rates.table('# corpus through the Python detectors') + '\n')
+        sys.stdout.write('\n' + cls.rates.table('# corpus through the Python detectors') + '\n')
 
     def test_every_attack_is_found_with_its_class_and_input(self):
         for case in corpus.load('attacks'):
