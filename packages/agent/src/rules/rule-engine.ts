@@ -288,7 +288,16 @@ export class RuleEngine {
   }
 }
 
+/** The last `ts` read and its time: events come in bursts that share one (CloudTrail's are to the second). */
+let lastTs = ''
+let lastMs = 0
+
 function eventTime (event: AnyEvent): number {
-  const t = typeof event.ts === 'string' ? Date.parse(event.ts) : NaN
-  return Number.isFinite(t) ? t : Date.now()
+  const ts = event.ts
+  if (ts === lastTs) return lastMs
+  const t = typeof ts === 'string' ? Date.parse(ts) : NaN
+  if (!Number.isFinite(t)) return Date.now()
+  lastTs = ts
+  lastMs = t
+  return t
 }
