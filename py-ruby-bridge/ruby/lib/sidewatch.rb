@@ -17,6 +17,7 @@ require_relative 'sidewatch/sinks'
 require_relative 'sidewatch/hooks'
 require_relative 'sidewatch/fork_safety'
 require_relative 'sidewatch/rack/middleware'
+require_relative 'sidewatch/rack/auto_insert'
 
 module Sidewatch
   @instance = nil
@@ -39,6 +40,8 @@ module Sidewatch
         @instance = Instance.new(config)
         Hooks.install
         ForkSafety.install
+        Rack::AutoInsert.install
+        Rack::SinatraParams.install
         install_exit_hook
         @instance
       end

@@ -33,7 +33,8 @@ module Sidewatch
     end
 
     attr_reader :env, :started_at
-    attr_accessor :method, :url, :status, :duration_ms, :blocked, :notable, :user_agent, :route, :params
+    attr_accessor :method, :url, :status, :duration_ms, :blocked, :notable, :user_agent, :params
+    attr_writer :route
 
     def initialize(env)
       @env = env
@@ -60,6 +61,14 @@ module Sidewatch
         @params = nil
       end
       @inputs
+    end
+
+    # The route template when a framework knows it: Sinatra's `GET /users/:id` -> `/users/:id`.
+    def route
+      return @route unless @route.nil?
+
+      sinatra = @env['sinatra.route']
+      sinatra.is_a?(String) ? sinatra.split(' ', 2).last : nil
     end
 
     def client

@@ -32,7 +32,7 @@ module Sidewatch
       sw = instance
       return yield if sw.nil?
 
-      judge(sw, call, call.method) do |inputs|
+      judge(sw, call, Hooks::ProcessHooks::SINKS.fetch(call.method, call.method)) do |inputs|
         call.shell ? Detectors::ShellInjection.detect(call.command_line, inputs) : Detectors::CommandInjection.detect(call.file, call.args, inputs)
       end
       # (Kernel#exec reports before the process image is replaced: not twice.)

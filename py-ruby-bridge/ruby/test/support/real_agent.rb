@@ -24,7 +24,11 @@ class RealAgent
     args = ['node', RepoPaths::AGENT_BIN, 'run', '--listen', "unix:#{@unix}", '--listen', 'tcp://127.0.0.1:0',
             '--token', token, '--sink', "jsonl:#{@jsonl}", '--proc', 'off', '--capture', 'off']
     env = { 'SIDEWATCH_LOG_LEVEL' => 'debug' }
-    env['SIDEWATCH_MODE'] = mode unless mode.nil?
+    unless mode.nil?
+      config = File.join(dir, 'agent-config.json')
+      File.write(config, JSON.generate('mode' => mode))
+      args.push('--config', config)
+    end
     @pid = Process.spawn(env, *args, out: File::NULL, err: @log, pgroup: true)
     listening = Wait.until('the agent to listen') do
       lines = log_lines.select { |l| l['msg'] == 'listening' }

@@ -10,6 +10,8 @@ module Sidewatch
     # Open3 runs Kernel#spawn underneath: its hook names the outer method (Open3.capture2...).
     module ProcessHooks
       OUTER = :sidewatch_exec_outer
+      # The sink an attack event names: the Ruby method as the app called it.
+      SINKS = { 'system' => 'Kernel#system', 'spawn' => 'Kernel#spawn', 'backtick' => 'Kernel#`', 'exec' => 'Kernel#exec' }.freeze
 
       module_function
 

@@ -19,6 +19,8 @@ module Sidewatch
     # is replaced by 403 as long as the headers have not gone out yet, which in Rack they have not
     # while the app is still running.
     class Middleware
+      CONTEXT = 'sidewatch.request'
+
       def initialize(app)
         @app = app
         SinatraParams.install
@@ -26,9 +28,10 @@ module Sidewatch
 
       def call(env)
         sw = Sidewatch.instance
-        return @app.call(env) if sw.nil?
+        return @app.call(env) if sw.nil? || env.key?(CONTEXT)
 
         ctx = RequestContext.new(env)
+        env[CONTEXT] = ctx
         response = RequestContext.with(ctx) { run(ctx, env) }
         finish(sw, ctx, response)
       end
@@ -61,7 +64,6 @@ module Sidewatch
 
         Warn.guard('reporting a request') do
           ctx.duration_ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - ctx.started_at) * 1000
-          ctx.route ||= route_of(ctx.env)
           if sw.http_all? || remarkable?(ctx)
             sw.report(Reporter::Events.http_request(sw.identity, ctx))
           else
@@ -72,12 +74,6 @@ module Sidewatch
 
       def remarkable?(ctx)
         ctx.notable || ctx.blocked || [401, 403].include?(ctx.status) || ctx.status.to_i >= 500
-      end
-
-      # Sinatra's route pattern (`GET /users/:id` -> `/users/:id`).
-      def route_of(env)
-        route = env['sinatra.route']
-        route.is_a?(String) ? route.split(' ', 2).last : nil
       end
 
       def forbidden(ctx, env)

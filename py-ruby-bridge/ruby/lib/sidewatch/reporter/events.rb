@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 require_relative 'envelope'
+require_relative '../app_frame'
+require_relative '../redact'
 
 module Sidewatch
   module Reporter
