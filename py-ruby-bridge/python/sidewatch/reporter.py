@@ -372,3 +372,5 @@ class Reporter(object):
             self._conn = None
         self._ready = False
         self._end_exit_flush()
+        for sock in (self._wake_r, self._wake_w):
+            sock.close()
