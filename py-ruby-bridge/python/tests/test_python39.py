@@ -10,11 +10,12 @@ from tests.app_process import BRIDGE
 
 
 def python39():
-    found = shutil.which('python3.9')
-    if found:
-        return found
+    """A real 3.9 binary: pyenv's own (its shim on PATH fails when 3.9 is not selected), else PATH's."""
     candidates = sorted(glob.glob(os.path.expanduser('~/.pyenv/versions/3.9*/bin/python3.9')))
-    return candidates[-1] if candidates else None
+    if candidates:
+        return candidates[-1]
+    found = shutil.which('python3.9')
+    return found if found and '/shims/' not in found else None
 
 
 class Python39Test(unittest.TestCase):
