@@ -39,6 +39,19 @@ const suites = [
       return { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]) }
     },
   },
+  {
+    name: 'ruby bridge (minitest)',
+    command: 'py-ruby-bridge/ruby/run-tests',
+    args: [],
+    log: '.tap/ruby.log',
+    env: {},
+    // its last line: `# bridge: passed=N failed=N skipped=N`
+    parse (out) {
+      const m = /^# bridge: passed=(\d+) failed=(\d+) skipped=(\d+)\s*$/.exec(out.trimEnd().split('\n').pop() ?? '')
+      if (m === null) return undefined
+      return { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]) }
+    },
+  },
 ]
 
 /**
