@@ -30,9 +30,18 @@ def _note_route(exc=None):
     if ctx is None:
         return
     try:
-        from flask import request
-        rule = request.url_rule
+        rule = _flask_request().url_rule
         if rule is not None:
             ctx.set_route(rule.rule)
     except Exception as err:
         internal_error('reading the Flask route', err)
+
+
+_request_proxy = []
+
+
+def _flask_request():
+    if not _request_proxy:
+        from flask import request
+        _request_proxy.append(request)
+    return _request_proxy[0]

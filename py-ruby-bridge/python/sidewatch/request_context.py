@@ -58,6 +58,8 @@ class RequestContext(object):
         self._route = None
         self._route_reader = None
         self._seen = set()
+        self.environ = None     # the WSGI environ, for the WSGI readers
+        self.body = None        # a buffered form or JSON body
 
     @property
     def id(self):

@@ -66,26 +66,34 @@ class WSGIMiddleware(object):
 
 def _request(environ):
     path = environ.get('PATH_INFO', '') or ''
-    try:
-        path = path.encode('latin-1').decode('utf-8')
-    except UnicodeError:
-        pass
+    if not path.isascii():
+        try:
+            path = path.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            pass
     query = environ.get('QUERY_STRING', '')
-    client = (environ.get('REMOTE_ADDR'), _int(environ.get('REMOTE_PORT')))
-    local = (environ.get('SERVER_NAME'), _int(environ.get('SERVER_PORT')))
+    remote = environ.get('REMOTE_ADDR')
+    server = environ.get('SERVER_NAME')
     request = RequestContext(environ.get('REQUEST_METHOD', 'GET'), path + ('?' + query if query else ''),
-                             client if client[0] else None, local if local[0] else None, environ.get('HTTP_USER_AGENT'))
-    body = _buffer_body(environ)
-
-    def read_own(ctx):
-        add_url_inputs(ctx, path, query)
-        add_header_inputs(ctx, _headers(environ))
-        if body:
-            add_body_inputs(ctx, environ.get('CONTENT_TYPE'), body)
-    request.add_reader(read_own)
-    request.add_reader(_route_params(environ), late=True)
+                             (remote, _int(environ.get('REMOTE_PORT'))) if remote else None,
+                             (server, _int(environ.get('SERVER_PORT'))) if server else None,
+                             environ.get('HTTP_USER_AGENT'))
+    request.environ = environ
+    request.body = _buffer_body(environ)
+    request.add_reader(_read_own)
+    request.add_reader(_read_route_params, late=True)
     request.set_route_reader(lambda: _route(environ))
     return request
+
+
+def _read_own(ctx):
+    """The request's own inputs: path, query, headers, cookies and a form or JSON body."""
+    environ = ctx.environ
+    query = environ.get('QUERY_STRING', '')
+    add_url_inputs(ctx, ctx.url[:len(ctx.url) - len(query) - 1] if query else ctx.url, query)
+    add_header_inputs(ctx, _headers(environ))
+    if ctx.body:
+        add_body_inputs(ctx, environ.get('CONTENT_TYPE'), ctx.body)
 
 
 def _buffer_body(environ):
@@ -110,16 +118,15 @@ def _headers(environ):
             yield key[5:].lower().replace('_', '-'), value
 
 
-def _route_params(environ):
-    """werkzeug (Flask) keeps its Request in the environ; its view_args are the route parameters."""
-    def read(ctx):
-        req = environ.get('werkzeug.request')
-        args = getattr(req, 'view_args', None) if req is not None else None
-        if args:
-            ctx.add_inputs('params', dict(args))
-            return True
-        return False
-    return read
+def _read_route_params(ctx):
+    """werkzeug (Flask) keeps its Request in the environ while the app runs; its view_args are
+    the route parameters. Re-read until they are there."""
+    req = ctx.environ.get('werkzeug.request')
+    args = getattr(req, 'view_args', None) if req is not None else None
+    if args:
+        ctx.add_inputs('params', dict(args))
+        return True
+    return False
 
 
 def _route(environ):
