@@ -104,8 +104,8 @@ class ClientTest < Minitest::Test
     e = event(identity, 1)
     c.enqueue(e)
     c.flush(5000)
-    assert_equal 0, c.stats[:queued]
-    assert_includes agent.events.map { |x| x['id'] }, e['id']
+    assert_equal [0, 1], c.stats.values_at(:queued, :acked), 'flush returned once the agent acknowledged the event'
+    agent.event('the flushed event in the sink') { |x| x['id'] == e['id'] }
 
     away, identity = client('tcp://127.0.0.1:9', flush_interval_ms: 60_000)
     away.enqueue(event(identity, 2))

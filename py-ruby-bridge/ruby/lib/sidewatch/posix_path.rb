@@ -5,10 +5,14 @@ module Sidewatch
   # resolve, dirname). Ruby's File.expand_path is not used: it expands `~`, which File.open does
   # not, so it would judge a different file than the one opened.
   module PosixPath
+    # Paths with none of these are already normal (the common case: no work, no allocation).
+    NEEDS_WORK = %r{//|/\.\.?(?:/|\z)|\A\.\.?(?:/|\z)}.freeze
+
     module_function
 
     def normalize(path)
       return '.' if path.empty?
+      return path unless NEEDS_WORK.match?(path)
 
       absolute = path.start_with?('/')
       trailing = path.end_with?('/')
@@ -38,6 +42,11 @@ module Sidewatch
     end
 
     def resolve(*parts)
+      if parts.length == 1 && parts[0].start_with?('/')
+        normal = normalize(parts[0])
+        return normal.length > 1 && normal.end_with?('/') ? normal.chomp('/') : normal
+      end
+
       resolved = +''
       parts.reverse_each do |part|
         next if part.empty?

@@ -33,24 +33,36 @@ module Sidewatch
     end
 
     attr_reader :env, :started_at
-    attr_accessor :method, :url, :status, :duration_ms, :blocked, :notable, :user_agent, :params
-    attr_writer :route
+    attr_accessor :status, :duration_ms, :blocked, :notable, :params
+    attr_writer :route, :url
 
+    # Most requests are only counted: nothing is built here that a counted request does not need.
     def initialize(env)
       @env = env
-      @n = self.class.next_number
-      @method = env['REQUEST_METHOD'].to_s
-      query = env['QUERY_STRING'].to_s
-      @url = "#{env['SCRIPT_NAME']}#{env['PATH_INFO']}#{query.empty? ? '' : "?#{query}"}"
-      @user_agent = env['HTTP_USER_AGENT']
       @started_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       @inputs = nil
       @params = nil
     end
 
-    # Unique per request, made when first read (most requests are only counted).
+    def method
+      @env['REQUEST_METHOD'].to_s
+    end
+
+    def user_agent
+      @env['HTTP_USER_AGENT']
+    end
+
+    # Path and query as received.
+    def url
+      @url ||= begin
+        query = @env['QUERY_STRING'].to_s
+        "#{@env['SCRIPT_NAME']}#{@env['PATH_INFO']}#{query.empty? ? '' : "?#{query}"}"
+      end
+    end
+
+    # Unique per request, made when first read.
     def id
-      @id ||= "#{ID_PREFIX}-#{@n.to_s(36)}"
+      @id ||= "#{ID_PREFIX}-#{self.class.next_number.to_s(36)}"
     end
 
     # The inputs, flattened at the first read; path params are added when a framework knows them.

@@ -2,6 +2,9 @@
 
 require_relative 'fs_call'
 require_relative '../sinks'
+require_relative '../posix_path'
+require_relative '../request_context'
+require_relative '../detectors/sensitive_paths'
 
 module Sidewatch
   module Hooks
@@ -12,10 +15,23 @@ module Sidewatch
     module FileHooks
       module_function
 
-      def run(op, sink, path, dest: nil, flags: nil)
+      # The common case costs a path resolution and a label lookup: outside a request, a file
+      # that is not sensitive is neither judged nor reported, and nothing is allocated for it.
+      def run(op, sink, path, dest = nil, flags = nil)
         return yield if Sinks.instance.nil?
 
-        call = Warn.guard('describing a file call') { FsCall.describe(op, sink, path, dest: dest, flags: flags) }
+        call = begin
+          text = FsCall.path_string(path)
+          resolved = text && PosixPath.resolve(text)
+          if resolved.nil? || (RequestContext.current.nil? && Detectors::SensitivePaths.label(resolved).nil?)
+            nil
+          else
+            FsCall.build(op, sink, text, resolved, dest, flags)
+          end
+        rescue StandardError => e
+          Warn.internal('describing a file call', e)
+          nil
+        end
         return yield if call.nil?
 
         Sinks.fs(call) { yield }
@@ -27,7 +43,7 @@ module Sidewatch
           return super if path.is_a?(Integer)
 
           flags = rest.first.nil? ? options[:mode] || options[:flags] || 'r' : rest.first
-          FileHooks.run('open', 'File.open', path, flags: flags) { super }
+          FileHooks.run('open', 'File.open', path, nil, flags) { super }
         end
       end
 
@@ -36,10 +52,12 @@ module Sidewatch
       module IoClassMethods
         { read: ['readFile', 'r'], binread: ['readFile', 'r'], readlines: ['readFile', 'r'], foreach: ['readFile', 'r'],
           write: ['writeFile', 'w'], binwrite: ['writeFile', 'w'] }.each do |name, (op, flags)|
+          file_sink = "File.#{name}".freeze
+          io_sink = "IO.#{name}".freeze
           define_method(name) do |path, *args, **options, &block|
             return super(path, *args, **options, &block) if path.is_a?(String) && path.start_with?('|')
 
-            FileHooks.run(op, "#{self == IO ? 'IO' : 'File'}.#{name}", path, flags: options[:mode] || flags) do
+            FileHooks.run(op, equal?(IO) ? io_sink : file_sink, path, nil, options[:mode] || flags) do
               super(path, *args, **options, &block)
             end
           end
@@ -58,7 +76,7 @@ module Sidewatch
 
         { rename: 'rename', symlink: 'symlink', link: 'link' }.each do |name, op|
           define_method(name) do |from, to|
-            FileHooks.run(op, "File.#{name}", from, dest: to) { super(from, to) }
+            FileHooks.run(op, "File.#{name}", from, to) { super(from, to) }
           end
         end
 

@@ -15,9 +15,11 @@ module Sidewatch
 
       def describe(op, sink, path, dest: nil, flags: nil)
         text = path_string(path)
-        return nil if text.nil?
+        text.nil? ? nil : build(op, sink, text, PosixPath.resolve(text), dest, flags)
+      end
 
-        call = Calls::Fs.new(op: op, sink: sink, path: text, resolved: PosixPath.resolve(text))
+      def build(op, sink, text, resolved, dest, flags)
+        call = Calls::Fs.new(op: op, sink: sink, path: text, resolved: resolved)
         dest_text = dest.nil? ? nil : path_string(dest)
         call.dest = dest_text unless dest_text.nil?
         call.flags = flags_text(flags) unless flags.nil?

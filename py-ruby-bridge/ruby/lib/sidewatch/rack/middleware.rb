@@ -62,14 +62,14 @@ module Sidewatch
       def report_end(sw, ctx)
         return if sw.nil? || ctx.duration_ms
 
-        Warn.guard('reporting a request') do
-          ctx.duration_ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - ctx.started_at) * 1000
-          if sw.http_all? || remarkable?(ctx)
-            sw.report(Reporter::Events.http_request(sw.identity, ctx))
-          else
-            sw.summary.add_request(ctx.method, ctx.route, ctx.status, ctx.duration_ms)
-          end
+        ctx.duration_ms = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - ctx.started_at) * 1000
+        if sw.http_all? || remarkable?(ctx)
+          sw.report(Reporter::Events.http_request(sw.identity, ctx))
+        else
+          sw.summary.add_request(ctx.method, ctx.route, ctx.status, ctx.duration_ms)
         end
+      rescue StandardError => e
+        Warn.internal('reporting a request', e)
       end
 
       def remarkable?(ctx)

@@ -389,9 +389,16 @@ module Sidewatch
         @socket = nil
       end
 
+      # The backoff wait: new events do not cut it short (a dead agent would be retried at
+      # every batch); an exit flush or stop does.
       def wait_for_wake(seconds)
-        readable, = IO.select([@wake_r], nil, nil, @exiting ? 0 : seconds)
-        drain_wake if readable
+        deadline = monotonic + seconds
+        until @exiting || @stopped
+          remaining = deadline - monotonic
+          break if remaining <= 0
+
+          drain_wake if IO.select([@wake_r], nil, nil, remaining)
+        end
       end
 
       def drain_wake

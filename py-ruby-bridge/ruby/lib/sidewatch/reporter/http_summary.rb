@@ -17,11 +17,11 @@ module Sidewatch
       end
 
       def add_request(method, route, status, duration_ms)
-        add(@server, [method, status, route], duration_ms) { { 'method' => method, 'route' => route, 'status' => status } }
+        add(@server, "#{method} #{status} #{route}", duration_ms) { { 'method' => method, 'route' => route, 'status' => status } }
       end
 
       def add_call(method, host, port, status, duration_ms)
-        add(@client, [method, status, port, host], duration_ms) { { 'method' => method, 'host' => host, 'port' => port, 'status' => status } }
+        add(@client, "#{method} #{status} #{port} #{host}", duration_ms) { { 'method' => method, 'host' => host, 'port' => port, 'status' => status } }
       end
 
       # The window's event (nil when nothing was counted); the next window starts now.
