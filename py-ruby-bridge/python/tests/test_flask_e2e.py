@@ -1,6 +1,7 @@
 """End to end: the real Flask app with the bridge, driven over HTTP with attacks and normal
 traffic, reporting to a real agent (jsonl sink in a temporary directory)."""
 import os
+import shutil
 import tempfile
 import unittest
 from urllib.parse import quote
@@ -178,6 +179,7 @@ class FlaskAgentDownTest(unittest.TestCase):
             app.stop()
             if agent is not None:
                 agent.cleanup()
+            shutil.rmtree(directory, ignore_errors=True)
         self.assertFalse([line for line in app.err if 'Traceback' in line], app.err)
 
 

@@ -2,6 +2,7 @@
 before its ack, then the real agent on the same socket, which must receive the same events (same
 ids). And the drop count of a full queue reaches the agent in the hello and an agent.stats event."""
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -84,6 +85,7 @@ class ResendTest(unittest.TestCase):
             dying.close()
             if agent is not None:
                 agent.cleanup()
+            shutil.rmtree(directory, ignore_errors=True)
 
     def test_drops_are_counted_in_the_hello_and_an_agent_stats_event_until_acknowledged(self):
         directory = tempfile.mkdtemp(prefix='sidewatch-py-drops-')
@@ -120,6 +122,7 @@ class ResendTest(unittest.TestCase):
                 dying.close()
             if agent is not None:
                 agent.cleanup()
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == '__main__':
