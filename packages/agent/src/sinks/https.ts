@@ -19,7 +19,7 @@ import { gzip as gzipCb } from 'node:zlib'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { Agent, request, type Dispatcher } from 'undici'
 import { AgentError } from '../errors'
-import type { Sink, SinkContext } from './sink'
+import type { RawBatch, Sink, SinkContext } from './sink'
 
 const gzip = promisify(gzipCb)
 const TIMEOUT_MS = 30_000
@@ -98,7 +98,16 @@ export class HttpsSink implements Sink {
 
   async write (events: readonly SidewatchEvent[]): Promise<void> {
     if (events.length === 0) return
-    const body = await gzip(Buffer.from(JSON.stringify({ events })))
+    await this.#post(await gzip(Buffer.from(JSON.stringify({ events }))))
+  }
+
+  /** The events' JSON as the spool holds it, into `{"events":[…]}`: no second serialisation. */
+  async writeRaw ({ json }: RawBatch): Promise<void> {
+    if (json.length === 0) return
+    await this.#post(await gzip(jsonBatch(json)))
+  }
+
+  async #post (body: Buffer): Promise<void> {
     let res: Dispatcher.ResponseData
     try {
       res = await request(this.#url, {
@@ -131,6 +140,20 @@ export class HttpsSink implements Sink {
     await this.#dispatcher.close()
   }
 }
+
+/** `{"events":[…]}` from the events' JSON. */
+function jsonBatch (raw: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN]
+  for (let i = 0; i < raw.length; i++) {
+    if (i > 0) parts.push(COMMA)
+    parts.push(raw[i] as Buffer)
+  }
+  parts.push(CLOSE)
+  return Buffer.concat(parts)
+}
+const OPEN = Buffer.from('{"events":[')
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']}')
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs (header: string | string[] | undefined, now = Date.now()): number | undefined {

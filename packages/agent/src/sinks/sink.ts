@@ -13,10 +13,23 @@ export interface Sink {
    * agent acknowledges the batch to the client after that. Rejects when it cannot take them.
    */
   write (events: readonly SidewatchEvent[]): Promise<void>
+  /**
+   * For sinks that send the events' JSON on as it is: the same as write() for events given as
+   * their JSON (what the spool holds), with each one's id and kind. The spool's pumps use it when
+   * a sink has it, and then nothing is parsed.
+   */
+  writeRaw?: (batch: RawBatch) => Promise<void>
   /** Resolves once everything written so far has left memory (file written, rows committed). */
   flush (): Promise<void>
   /** Flushes, then releases the target. No writes after. */
   close (): Promise<void>
+}
+
+/** Events as JSON, with the two fields a sink routes by. */
+export interface RawBatch {
+  json: readonly Buffer[]
+  ids: readonly string[]
+  kinds: readonly string[]
 }
 
 /** What a sink gets from the agent. */

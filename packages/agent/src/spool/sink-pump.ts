@@ -11,6 +11,7 @@ import type { SidewatchEvent } from '@sidewatch/proto'
 import type { Logger } from '../log'
 import type { Sink } from '../sinks/sink'
 import type { Spool } from './spool'
+import { recordEnvelope } from './spool-record'
 
 export interface SinkPumpOptions {
   /** Records per write (default 1000). */
@@ -88,18 +89,9 @@ export class SinkPump {
         await new Promise<void>((resolve) => { this.#wake = resolve })
         continue
       }
-      const events: SidewatchEvent[] = []
-      for (const r of records) {
-        try {
-          events.push(JSON.parse(r.toString('utf8')) as SidewatchEvent)
-        } catch (err) {
-          // Checked by CRC when spooled: only a bug writes this. Skip it rather than stop the sink.
-          this.stats.undecodable++
-          this.#options.onError?.(this.sink.name, err)
-        }
-      }
+      let sent: number
       try {
-        await this.sink.write(events)
+        sent = this.sink.writeRaw !== undefined ? await this.#writeRaw(records) : await this.#writeParsed(records)
         await this.sink.flush()
       } catch (err) {
         this.stats.failures++
@@ -118,8 +110,52 @@ export class SinkPump {
       if (this.#backoffMs > 0) this.#options.log.info({ sink: this.sink.name }, 'sink writes again')
       this.#backoffMs = 0
       this.#spool.ack(this.sink.name, next)
-      this.stats.sent += events.length
+      this.stats.sent += sent
       this.stats.batches++
     }
+  }
+
+  /** Records as events, for sinks that need them; returns how many were written. */
+  async #writeParsed (records: readonly Buffer[]): Promise<number> {
+    const events: SidewatchEvent[] = []
+    for (const r of records) {
+      try {
+        events.push(JSON.parse(r.toString('utf8')) as SidewatchEvent)
+      } catch (err) {
+        this.#undecodable(err)
+      }
+    }
+    await this.sink.write(events)
+    return events.length
+  }
+
+  /** Records as they are, with the id and kind read off their first bytes (parsed only when not). */
+  async #writeRaw (records: readonly Buffer[]): Promise<number> {
+    const json: Buffer[] = []
+    const ids: string[] = []
+    const kinds: string[] = []
+    for (const r of records) {
+      let envelope = recordEnvelope(r)
+      if (envelope === undefined) {
+        try {
+          const event = JSON.parse(r.toString('utf8')) as SidewatchEvent
+          envelope = { id: event.id, kind: event.kind }
+        } catch (err) {
+          this.#undecodable(err)
+          continue
+        }
+      }
+      json.push(r)
+      ids.push(envelope.id)
+      kinds.push(envelope.kind)
+    }
+    await (this.sink.writeRaw as NonNullable<Sink['writeRaw']>)({ json, ids, kinds })
+    return json.length
+  }
+
+  /** Checked by CRC when spooled: only a bug writes a record that does not parse. Skipped, so the sink goes on. */
+  #undecodable (err: unknown): void {
+    this.stats.undecodable++
+    this.#options.onError?.(this.sink.name, err)
   }
 }

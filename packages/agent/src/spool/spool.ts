@@ -62,7 +62,13 @@ const CURSOR_SAVE_MS = 200
 /** Bytes read from a segment at a time. */
 const READ_CHUNK = 1024 * 1024
 const MAX_RECORD = 64 * 1024 * 1024
+/**
+ * The newest records are also kept in memory, up to this many bytes: a sink that keeps up reads
+ * them from there instead of from the file.
+ */
+const TAIL_BYTES = 8 * 1024 * 1024
 const SEGMENT_NAME = /^(\d{8})\.seg$/
+const EMPTY = Buffer.alloc(0)
 
 interface Segment { n: number, bytes: number, records: number }
 
@@ -80,6 +86,12 @@ export class Spool {
   #closed = false
   #cursorsSavedAt = -Infinity
   #cursorsDirty = false
+  /** The memory tail: each record's position and payload, oldest first from #tailHead. */
+  #tailSeg: number[] = []
+  #tailOff: number[] = []
+  #tailPayload: Buffer[] = []
+  #tailHead = 0
+  #tailBytes = 0
 
   private constructor (dir: string, options: SpoolOptions) {
     this.#dir = dir
@@ -116,10 +128,15 @@ export class Spool {
     this.#makeRoom(size)
     const buf = Buffer.allocUnsafe(size)
     let at = 0
-    for (const p of payloads) {
+    for (let i = 0; i < payloads.length; i++) {
+      const p = payloads[i] as Buffer
       buf.writeUInt32LE(p.length, at)
       buf.writeUInt32LE(crc32(p), at + 4)
       p.copy(buf, at + HEADER)
+      this.#tailSeg.push(current.n)
+      this.#tailOff.push(current.bytes + at)
+      this.#tailPayload.push(p)
+      this.#tailBytes += p.length
       at += HEADER + p.length
     }
     for (let done = 0; done < size;) done += writeSync(this.#fd, buf, done, size - done)
@@ -127,11 +144,24 @@ export class Spool {
     current.records += payloads.length
     this.#bytes += size
     this.#appended += payloads.length
+    this.#trimTail()
   }
 
   /** Up to `max` records for `sink` from its cursor (fewer at the end of what is spooled). */
   read (sink: string, max: number): SpoolBatch {
     let [segment, offset] = this.#cursor(sink)
+    const last = this.#segments[this.#segments.length - 1] as Segment
+    // The end of a closed segment is the start of the next one.
+    if (segment < last.n && offset >= (this.#segments.find((s) => s.n === segment)?.bytes ?? 0)) {
+      const later = this.#segments.find((s) => s.n > segment)
+      if (later !== undefined) { segment = later.n; offset = 0 }
+    }
+    const i = this.#tailIndexOf(segment, offset)
+    if (i >= 0) {
+      const end = Math.min(this.#tailPayload.length, i + max)
+      const next: Position = end < this.#tailPayload.length ? [this.#tailSeg[end] as number, this.#tailOff[end] as number] : [last.n, last.bytes]
+      return { records: this.#tailPayload.slice(i, end), next }
+    }
     const records: Buffer[] = []
     for (const seg of this.#segments) {
       if (records.length >= max) break
@@ -276,6 +306,7 @@ export class Spool {
 
   /** Drops the oldest closed segments until `size` more bytes fit under maxBytes. */
   #makeRoom (size: number): void {
+    if (this.#bytes + size <= this.#maxBytes || this.#segments.length <= 1) return
     while (this.#bytes + size > this.#maxBytes && this.#segments.length > 1) {
       const oldest = this.#segments.shift() as Segment
       for (const [sink, cursor] of this.#cursors) {
@@ -287,6 +318,39 @@ export class Spool {
       unlinkSync(this.#path(oldest.n))
     }
     this.#saveCursors()
+    this.#trimTail()
+  }
+
+  /** Keeps the memory tail under TAIL_BYTES and within the segments there are. */
+  #trimTail (): void {
+    const first = (this.#segments[0] as Segment).n
+    let head = this.#tailHead
+    const n = this.#tailPayload.length
+    while (head < n && (this.#tailBytes > TAIL_BYTES || (this.#tailSeg[head] as number) < first)) {
+      this.#tailBytes -= (this.#tailPayload[head] as Buffer).length
+      this.#tailPayload[head] = EMPTY
+      head++
+    }
+    this.#tailHead = head
+    if (head >= 4096 && head * 2 >= n) {
+      this.#tailSeg = this.#tailSeg.slice(head)
+      this.#tailOff = this.#tailOff.slice(head)
+      this.#tailPayload = this.#tailPayload.slice(head)
+      this.#tailHead = 0
+    }
+  }
+
+  /** The tail index of the record at (segment, offset), or -1 when it is not in the tail. */
+  #tailIndexOf (segment: number, offset: number): number {
+    let lo = this.#tailHead
+    let hi = this.#tailPayload.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const s = this.#tailSeg[mid] as number
+      if (s < segment || (s === segment && (this.#tailOff[mid] as number) < offset)) lo = mid + 1
+      else hi = mid
+    }
+    return lo < this.#tailPayload.length && this.#tailSeg[lo] === segment && this.#tailOff[lo] === offset ? lo : -1
   }
 
   #deleteRead (): void {

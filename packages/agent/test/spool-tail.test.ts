@@ -1,0 +1,75 @@
+// The spool's memory tail and its record form: a sink that keeps up reads the newest records from
+// memory, one that fell behind (or a restarted agent) from the files, and both get the same
+// records at the same positions; sinks that send JSON on take each record's id and kind from its
+// first bytes without parsing it.
+import t from 'tap'
+import type { SidewatchEvent } from '@sidewatch/proto'
+import { Spool, type Position } from '../src/spool/spool'
+import { encodeSpoolRecord, recordEnvelope } from '../src/spool/spool-record'
+
+const event = (i: number): SidewatchEvent => ({
+  ts: '2026-11-28T00:00:00.000Z', source: 'node-asm', kind: 'process.exec', id: `ev-${i}`, pid: 7,
+  exec: { method: 'spawn', file: '/bin/echo', args: ['x'.repeat(i % 300)], shell: false },
+} as unknown as SidewatchEvent)
+
+t.test('the record form: id and kind first, the rest unchanged; anything else is not taken for it', async (t) => {
+  const e = event(3)
+  const record = encodeSpoolRecord(e)
+  t.ok(record.toString().startsWith('{"id":"ev-3","kind":"process.exec",'))
+  t.same(JSON.parse(record.toString()), e, 'the same event')
+  t.same(recordEnvelope(record), { id: 'ev-3', kind: 'process.exec' })
+  t.same(recordEnvelope(encodeSpoolRecord({ id: 'a', kind: 'alert' } as unknown as SidewatchEvent)), { id: 'a', kind: 'alert' }, 'no other keys')
+  for (const other of ['{"kind":"alert","id":"a"}', '{"id":"a","ts":"x","kind":"alert"}', '{"id":"a\\"b","kind":"alert"}', '{"id":"a","kind":"al\\u0065rt"}', '{"id":"a', '']) {
+    t.equal(recordEnvelope(Buffer.from(other)), undefined, `not the form: ${other}`)
+  }
+})
+
+t.test('tail and files give the same records and positions, across segments and a restart', async (t) => {
+  const dir = t.testdir()
+  let spool = Spool.open(dir, { sinks: ['fast', 'slow'], segmentBytes: 20_000 })
+  const fast: string[] = []
+  const positions: Position[] = []
+  for (let i = 0; i < 2000; i += 50) {
+    spool.append(Array.from({ length: 50 }, (_, k) => encodeSpoolRecord(event(i + k))))
+    // The fast sink reads right after each append: from the memory tail.
+    const batch = spool.read('fast', 1000)
+    fast.push(...batch.records.map((r) => recordEnvelope(r)?.id ?? '?'))
+    positions.push(batch.next)
+    spool.ack('fast', batch.next)
+  }
+  t.same(fast, Array.from({ length: 2000 }, (_, i) => `ev-${i}`), 'every record once, in order')
+  // The slow sink reads the same records in batches of 37 from a reopened spool: from the files.
+  spool.close()
+  spool = Spool.open(dir, { sinks: ['fast', 'slow'], segmentBytes: 20_000 })
+  const slow: string[] = []
+  for (let batch = spool.read('slow', 37); batch.records.length > 0; batch = spool.read('slow', 37)) {
+    slow.push(...batch.records.map((r) => JSON.parse(r.toString()).id as string))
+    spool.ack('slow', batch.next)
+  }
+  t.same(slow, fast, 'the same records from the files')
+  t.same(spool.read('fast', 10).records, [], 'the fast sink\'s cursor survived the restart')
+  // New appends after the restart are in the tail again, for both sinks, at the positions after.
+  spool.append([encodeSpoolRecord(event(2000))])
+  for (const sink of ['fast', 'slow']) {
+    const batch = spool.read(sink, 10)
+    t.same(batch.records.map((r) => recordEnvelope(r)?.id), ['ev-2000'], `${sink} gets the new record`)
+    spool.ack(sink, batch.next)
+  }
+  spool.close()
+  t.ok(positions.every((p, i) => i === 0 || p[0] > (positions[i - 1] as Position)[0] || p[1] > (positions[i - 1] as Position)[1]), 'positions only move forward')
+})
+
+t.test('a sink far behind reads from the files while the tail holds only the newest', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(dir, { sinks: ['a'], segmentBytes: 1024 * 1024, maxBytes: 64 * 1024 * 1024 })
+  // ~12 MiB: more than the tail keeps.
+  const big = (i: number): Buffer => encodeSpoolRecord({ ...event(i), exec: { method: 'spawn', file: '/bin/echo', args: ['y'.repeat(6000)], shell: false } } as unknown as SidewatchEvent)
+  for (let i = 0; i < 2000; i += 100) spool.append(Array.from({ length: 100 }, (_, k) => big(i + k)))
+  const got: string[] = []
+  for (let batch = spool.read('a', 333); batch.records.length > 0; batch = spool.read('a', 333)) {
+    got.push(...batch.records.map((r) => recordEnvelope(r)?.id ?? '?'))
+    spool.ack('a', batch.next)
+  }
+  t.same(got, Array.from({ length: 2000 }, (_, i) => `ev-${i}`))
+  spool.close()
+})
