@@ -5,23 +5,25 @@
 import t from 'tap'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { Spool, type Position } from '../src/spool/spool'
-import { encodeSpoolRecord, recordEnvelope } from '../src/spool/spool-record'
+import { encodeSpoolRecord, recordEnvelope, recordJson } from '../src/spool/spool-record'
 
 const event = (i: number): SidewatchEvent => ({
   ts: '2026-11-28T00:00:00.000Z', source: 'node-asm', kind: 'process.exec', id: `ev-${i}`, pid: 7,
   exec: { method: 'spawn', file: '/bin/echo', args: ['x'.repeat(i % 300)], shell: false },
 } as unknown as SidewatchEvent)
 
-t.test('the record form: id and kind first, the rest unchanged; anything else is not taken for it', async (t) => {
+t.test('the record form: an id and kind line, then the JSON; a bare JSON record is parsed instead', async (t) => {
   const e = event(3)
   const record = encodeSpoolRecord(e)
-  t.ok(record.toString().startsWith('{"id":"ev-3","kind":"process.exec",'))
-  t.same(JSON.parse(record.toString()), e, 'the same event')
-  t.same(recordEnvelope(record), { id: 'ev-3', kind: 'process.exec' })
-  t.same(recordEnvelope(encodeSpoolRecord({ id: 'a', kind: 'alert' } as unknown as SidewatchEvent)), { id: 'a', kind: 'alert' }, 'no other keys')
-  for (const other of ['{"kind":"alert","id":"a"}', '{"id":"a","ts":"x","kind":"alert"}', '{"id":"a\\"b","kind":"alert"}', '{"id":"a","kind":"al\\u0065rt"}', '{"id":"a', '']) {
-    t.equal(recordEnvelope(Buffer.from(other)), undefined, `not the form: ${other}`)
-  }
+  t.ok(record.toString().startsWith('ev-3\tprocess.exec\n{'))
+  const envelope = recordEnvelope(record)
+  t.match(envelope, { id: 'ev-3', kind: 'process.exec' })
+  t.same(JSON.parse(String(envelope?.json)), e, 'the same event')
+  t.same(JSON.parse(String(recordJson(record))), e)
+  const bare = Buffer.from(JSON.stringify(e))
+  t.equal(recordEnvelope(bare), undefined, 'an earlier agent\'s record has no envelope line')
+  t.equal(recordJson(bare), bare)
+  for (const other of ['no newline', '\tkind\n{}', 'id\t\n{}', '']) t.equal(recordEnvelope(Buffer.from(other)), undefined, `not the form: ${JSON.stringify(other)}`)
 })
 
 t.test('tail and files give the same records and positions, across segments and a restart', async (t) => {
@@ -43,7 +45,7 @@ t.test('tail and files give the same records and positions, across segments and 
   spool = Spool.open(dir, { sinks: ['fast', 'slow'], segmentBytes: 20_000 })
   const slow: string[] = []
   for (let batch = spool.read('slow', 37); batch.records.length > 0; batch = spool.read('slow', 37)) {
-    slow.push(...batch.records.map((r) => JSON.parse(r.toString()).id as string))
+    slow.push(...batch.records.map((r) => JSON.parse(recordJson(r).toString()).id as string))
     spool.ack('slow', batch.next)
   }
   t.same(slow, fast, 'the same records from the files')

@@ -11,7 +11,7 @@ import type { SidewatchEvent } from '@sidewatch/proto'
 import type { Logger } from '../log'
 import type { Sink } from '../sinks/sink'
 import type { Spool } from './spool'
-import { recordEnvelope } from './spool-record'
+import { recordEnvelope, recordJson } from './spool-record'
 
 export interface SinkPumpOptions {
   /** Records per write (default 1000). */
@@ -120,7 +120,7 @@ export class SinkPump {
     const events: SidewatchEvent[] = []
     for (const r of records) {
       try {
-        events.push(JSON.parse(r.toString('utf8')) as SidewatchEvent)
+        events.push(JSON.parse(recordJson(r).toString('utf8')) as SidewatchEvent)
       } catch (err) {
         this.#undecodable(err)
       }
@@ -139,13 +139,13 @@ export class SinkPump {
       if (envelope === undefined) {
         try {
           const event = JSON.parse(r.toString('utf8')) as SidewatchEvent
-          envelope = { id: event.id, kind: event.kind }
+          envelope = { id: event.id, kind: event.kind, json: r }
         } catch (err) {
           this.#undecodable(err)
           continue
         }
       }
-      json.push(r)
+      json.push(envelope.json)
       ids.push(envelope.id)
       kinds.push(envelope.kind)
     }

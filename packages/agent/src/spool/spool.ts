@@ -5,7 +5,8 @@
  * On disk (one directory):
  *   00000001.seg, 00000002.seg, ...   append-only segments of records:
  *                                     [u32 length][u32 CRC-32 of the payload][payload]
- *                                     (little-endian; the payload is one event's JSON)
+ *                                     (little-endian; the payload is one event: a line
+ *                                     `ID\tKIND`, then its JSON; see spool-record.ts)
  *   cursors.json                      per sink, the first record it has not acknowledged:
  *                                     {"sqlite:/data/x.db": [segment, offset], ...}, replaced
  *                                     atomically (write to a temporary file, then rename)
