@@ -5,6 +5,8 @@ require_relative 'support/wait'
 require_relative 'support/scripted_agent'
 require 'tmpdir'
 require 'webrick'
+require 'open3'
+require 'net/http'
 require 'sidewatch'
 
 # The hooks in a real Ruby process (this one), reporting to a scripted peer: which calls become
@@ -115,5 +117,17 @@ class HooksTest < Minitest::Test
     assert_equal "; id\n", `echo '; id'`
     exec_event("echo '; id'")
     assert(PEER.events.none? { |e| e['kind'] == 'attack' })
+  end
+end
+
+# Libraries the application loads after the bridge started are hooked when they load.
+class LateLoadTest < Minitest::Test
+  def test_hooks_wait_for_their_library
+    lib = File.expand_path('../lib', __dir__)
+    script = 'require "sidewatch"; Sidewatch.start(agent: "unix:/nonexistent"); print defined?(Net::HTTP).inspect, " "; ' \
+             'require "net/http"; require "open3"; print Net::HTTP.ancestors.first.name, " ", Open3.singleton_class.ancestors.first.name'
+    out, status = Open3.capture2('ruby', '-I', lib, '-e', script)
+    assert status.success?
+    assert_equal 'nil Sidewatch::Hooks::NetHttpHooks::Instance Sidewatch::Hooks::PopenHooks::Open3Methods', out
   end
 end

@@ -12,7 +12,7 @@ module Sidewatch
 
     # A file-system call. op: node-asm's op name (readFile, writeFile, open, unlink, readdir, ...)
     # so the agent's rules match Ruby apps too; sink: the Ruby method (File.read).
-    Fs = Struct.new(:op, :sink, :path, :resolved, :dest, :flags, :error, :blocked, :attack, keyword_init: true)
+    Fs = Struct.new(:op, :sink, :path, :resolved, :dest, :flags, :error, :blocked, :attack)
 
     # An outbound HTTP call: url as the app wrote it when known, else built from the connection.
     Http = Struct.new(:method, :url, :host, :port, :status, :error, :duration_ms, :local, :remote,

@@ -14,7 +14,9 @@ module Sidewatch
     MAX_VALUE = 4096
     MAX_DEPTH = 8
     MAX_BODY = 1024 * 1024
-    INPUT_HEADERS = %w[user-agent referer x-forwarded-for].freeze
+    # Rack env key -> input name, for the headers taken besides any X-* one.
+    INPUT_HEADERS = { 'HTTP_USER_AGENT' => 'headers.user-agent', 'HTTP_REFERER' => 'headers.referer' }.freeze
+    SECRET_X_HEADERS = %w[HTTP_X_API_KEY HTTP_X_AUTH_TOKEN].freeze
     Input = Detectors::Input
 
     module_function
@@ -83,14 +85,16 @@ module Sidewatch
       Detectors::DecodedValues.percent_decode_lenient(text.tr('+', ' '))
     end
 
+    # User-Agent, Referer and every X-* header but the secret ones (X-Forwarded-For included).
     def add_headers(inputs, env)
       env.each do |key, value|
-        next unless key.start_with?('HTTP_') && value.is_a?(String)
+        name = INPUT_HEADERS[key]
+        if name.nil?
+          next unless key.start_with?('HTTP_X_') && !SECRET_X_HEADERS.include?(key)
 
-        name = key[5..].downcase.tr('_', '-')
-        next unless INPUT_HEADERS.include?(name) || (name.start_with?('x-') && !Redact::SENSITIVE_HEADERS.include?(name))
-
-        add_one(inputs, 'headers', "headers.#{name}", value)
+          name = "headers.#{key[5..].downcase.tr('_', '-')}"
+        end
+        add_one(inputs, 'headers', name, value) if value.is_a?(String)
       end
     end
 

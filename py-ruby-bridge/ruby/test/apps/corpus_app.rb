@@ -9,6 +9,8 @@
 # own network and mount namespaces (see corpus_driver.rb): attacks are stopped before they run;
 # benign commands run with an empty PATH.
 require 'json'
+require 'net/http'
+require 'pathname'
 require 'sinatra/base'
 require 'rack/handler/webrick'
 require_relative '../support/corpus'

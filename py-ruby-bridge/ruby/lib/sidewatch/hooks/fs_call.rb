@@ -19,7 +19,7 @@ module Sidewatch
       end
 
       def build(op, sink, text, resolved, dest, flags)
-        call = Calls::Fs.new(op: op, sink: sink, path: text, resolved: resolved)
+        call = Calls::Fs.new(op, sink, text, resolved)
         dest_text = dest.nil? ? nil : path_string(dest)
         call.dest = dest_text unless dest_text.nil?
         call.flags = flags_text(flags) unless flags.nil?

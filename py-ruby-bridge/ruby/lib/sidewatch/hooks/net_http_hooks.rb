@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
-require 'net/http'
 require_relative '../calls'
 require_relative '../sinks'
+require_relative '../when_defined'
 
 module Sidewatch
   module Hooks
@@ -89,7 +89,7 @@ module Sidewatch
       module ClassMethods
         { get_response: 'GET', post: 'POST', post_form: 'POST' }.each do |name, method|
           define_method(name) do |target, *rest, &block|
-            return super(target, *rest, &block) unless target.is_a?(URI::Generic) && !Sinks.instance.nil? && Thread.current[NetHttpHooks::CALL].nil?
+            return super(target, *rest, &block) unless target.is_a?(::URI::Generic) && !Sinks.instance.nil? && Thread.current[NetHttpHooks::CALL].nil?
 
             call = Calls::Http.new(method: method, url: target.to_s, host: target.hostname.to_s, port: target.port)
             NetHttpHooks.own(call) { super(target, *rest, &block) }
@@ -97,9 +97,12 @@ module Sidewatch
         end
       end
 
+      # When the application loads net/http (the bridge does not load it).
       def install
-        Net::HTTP.prepend(Instance)
-        Net::HTTP.singleton_class.prepend(ClassMethods)
+        WhenDefined.call('Net::HTTP') do
+          ::Net::HTTP.prepend(Instance)
+          ::Net::HTTP.singleton_class.prepend(ClassMethods)
+        end
       end
     end
   end

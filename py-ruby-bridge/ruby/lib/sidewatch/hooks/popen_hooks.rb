@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
-require 'open3'
 require_relative 'process_hooks'
+require_relative '../when_defined'
 
 module Sidewatch
   module Hooks
@@ -47,7 +47,7 @@ module Sidewatch
 
       def install
         IO.singleton_class.prepend(IoMethods)
-        Open3.singleton_class.prepend(Open3Methods)
+        WhenDefined.call('Open3') { ::Open3.singleton_class.prepend(Open3Methods) }
       end
     end
   end

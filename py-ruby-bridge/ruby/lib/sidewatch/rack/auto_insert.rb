@@ -1,13 +1,14 @@
 # frozen_string_literal: true
 
 require_relative 'middleware'
+require_relative '../when_defined'
 
 module Sidewatch
   module Rack
     # With Sidewatch.start (and so `ruby -rsidewatch/auto`), every Rack app built by
     # Rack::Builder (config.ru, Sinatra's own builder, Rails' middleware stack builder) gets the
-    # middleware at its outside, without a `use` line. Rack may load after sidewatch: a
-    # TracePoint on class-body ends waits for Rack::Builder and is switched off once it is seen.
+    # middleware at its outside, without a `use` line. Rack may load after sidewatch:
+    # WhenDefined waits for Rack::Builder.
     # A `use Sidewatch::Rack::Middleware` of the app's own is not doubled: the inner one passes
     # the request straight through.
     module AutoInsert
@@ -20,26 +21,14 @@ module Sidewatch
       end
 
       @installed = false
-      @trace = nil
 
       module_function
 
       def install
         return if @installed
-        return patch if defined?(::Rack::Builder)
-
-        @trace ||= TracePoint.new(:end) do |tp|
-          patch if tp.self.is_a?(Module) && tp.self.name == 'Rack::Builder'
-        end
-        @trace.enable
-      end
-
-      def patch
-        return if @installed
 
         @installed = true
-        @trace&.disable
-        ::Rack::Builder.prepend(ToApp)
+        WhenDefined.call('Rack::Builder') { ::Rack::Builder.prepend(ToApp) }
       end
     end
   end

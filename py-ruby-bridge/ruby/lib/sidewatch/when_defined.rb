@@ -1,0 +1,45 @@
+# frozen_string_literal: true
+
+module Sidewatch
+  # Runs a block once a constant is defined: now if it is, else when the body of the class or
+  # module of that name ends (a TracePoint on :end, switched off when nothing is left to wait
+  # for). Hooks on Net::HTTP, Open3 and Rack::Builder are installed this way, so the bridge does
+  # not load libraries the application does not use.
+  module WhenDefined
+    @pending = {}
+    @trace = nil
+    @lock = Mutex.new
+
+    class << self
+      def call(name, &block)
+        return block.call if defined_now?(name)
+
+        @lock.synchronize do
+          (@pending[name] ||= []) << block
+          @trace ||= TracePoint.new(:end) { |tp| fire(tp.self) }
+          @trace.enable unless @trace.enabled?
+        end
+      end
+
+      private
+
+      def defined_now?(name)
+        !Object.const_source_location(name).nil? && Object.const_get(name)
+      rescue NameError
+        false
+      end
+
+      def fire(mod)
+        name = mod.is_a?(Module) ? mod.name : nil
+        return if name.nil? || !@pending.key?(name)
+
+        blocks = @lock.synchronize do
+          found = @pending.delete(name)
+          @trace.disable if @pending.empty?
+          found
+        end
+        blocks&.each { |b| Warn.guard("hooking #{name}") { b.call } }
+      end
+    end
+  end
+end
