@@ -51,6 +51,7 @@ module Sidewatch
     end
 
     def after_fork
+      Reporter::Envelope.reseed
       @summary = Reporter::HttpSummary.new
       @client.after_fork
     end

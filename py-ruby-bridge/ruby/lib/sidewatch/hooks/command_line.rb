@@ -10,7 +10,7 @@ module Sidewatch
     # its first word, or starts with a shell reserved word (process.c, rb_exec_fillarg);
     # otherwise it is split on blanks and run directly.
     module CommandLine
-      META = "*?{}[]<>()~&|\\$;'`\"\n#"
+      META = /[*?{}\[\]<>()~&|\\$;'`"\n#]/.freeze
       SH_WORDS = %w[! . : break case continue do done elif else esac eval exec exit export fi for if in readonly
                     return set shift then times trap unset until while].freeze
 
@@ -49,7 +49,7 @@ module Sidewatch
       end
 
       def shell?(command)
-        return true if command.each_char.any? { |c| META.include?(c) }
+        return true if META.match?(command)
 
         word = command.lstrip.split(/[ \t]/, 2).first.to_s
         return false if word.include?('/')
