@@ -7,6 +7,7 @@ require_relative 'reporter/client'
 require_relative 'reporter/http_summary'
 require_relative 'reporter/envelope'
 require_relative 'fork_safety'
+require_relative 'request_context'
 
 module Sidewatch
   # One running bridge: configuration, identity, the agent client and the http.summary window.
@@ -52,6 +53,7 @@ module Sidewatch
 
     def after_fork
       Reporter::Envelope.reseed
+      RequestContext.reseed
       @summary = Reporter::HttpSummary.new
       @client.after_fork
     end

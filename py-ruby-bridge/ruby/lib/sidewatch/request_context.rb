@@ -30,6 +30,16 @@ module Sidewatch
       def next_number
         @counter_lock.synchronize { @counter += 1 }
       end
+
+      # After a fork: the child's request ids must not repeat the parent's.
+      def reseed
+        @prefix = SecureRandom.hex(8)
+        @counter = 0
+      end
+
+      def prefix
+        @prefix ||= ID_PREFIX
+      end
     end
 
     attr_reader :env, :started_at
@@ -62,7 +72,7 @@ module Sidewatch
 
     # Unique per request, made when first read.
     def id
-      @id ||= "#{ID_PREFIX}-#{self.class.next_number.to_s(36)}"
+      @id ||= "#{self.class.prefix}-#{self.class.next_number.to_s(36)}"
     end
 
     # The inputs, flattened at the first read; path params are added when a framework knows them.

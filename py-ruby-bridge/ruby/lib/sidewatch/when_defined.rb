@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative 'warn'
+
 module Sidewatch
   # Runs a block once a constant is defined: now if it is, else when the body of the class or
   # module of that name ends (a TracePoint on :end, switched off when nothing is left to wait
@@ -29,8 +31,11 @@ module Sidewatch
         false
       end
 
+      MODULE_NAME = Module.instance_method(:name)
+
+      # Runs inside every class body's end: never calls the application's own `name`, never raises.
       def fire(mod)
-        name = mod.is_a?(Module) ? mod.name : nil
+        name = Module === mod ? MODULE_NAME.bind_call(mod) : nil
         return if name.nil? || !@pending.key?(name)
 
         blocks = @lock.synchronize do
@@ -39,6 +44,8 @@ module Sidewatch
           found
         end
         blocks&.each { |b| Warn.guard("hooking #{name}") { b.call } }
+      rescue StandardError => e
+        Warn.internal('waiting for a library', e)
       end
     end
   end
