@@ -26,6 +26,7 @@ const CONNECTIONS = 10
 const LIB = join(root, 'py-ruby-bridge', 'ruby', 'lib')
 const CALLS_APP = join(root, 'benchmarks', 'apps', 'ruby-calls.rb')
 const HELLO_APP = join(root, 'benchmarks', 'apps', 'ruby-hello.rb')
+const REQUESTS_APP = join(root, 'benchmarks', 'apps', 'ruby-requests.rb')
 const bridge = (on) => (on ? ['-I', LIB, '-rsidewatch/auto'] : [])
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -33,6 +34,14 @@ const round = (x, d = 2) => +x.toFixed(d)
 
 function measureCalls (env, on) {
   const res = spawnSync('ruby', [...bridge(on), CALLS_APP], { encoding: 'utf8', env, timeout: 180_000 })
+  if (res.status !== 0) throw new Error(res.stderr || `exit ${res.status}`)
+  const out = JSON.parse(res.stdout.trim().split('\n').at(-1))
+  if (out.sidewatch !== on) throw new Error(`a variant ran with the wrong bridge setting (${JSON.stringify(out)})`)
+  return out
+}
+
+function measureRequests (env, on) {
+  const res = spawnSync('ruby', [...bridge(on), REQUESTS_APP], { encoding: 'utf8', env, timeout: 180_000 })
   if (res.status !== 0) throw new Error(res.stderr || `exit ${res.status}`)
   const out = JSON.parse(res.stdout.trim().split('\n').at(-1))
   if (out.sidewatch !== on) throw new Error(`a variant ran with the wrong bridge setting (${JSON.stringify(out)})`)
@@ -94,6 +103,11 @@ try {
     calls.without.push(measureCalls(env, false))
     calls.with.push(measureCalls(env, true))
   }
+  const inproc = { without: [], with: [] }
+  for (let r = 0; r < ROUNDS; r++) {
+    inproc.without.push(measureRequests(env, false))
+    inproc.with.push(measureRequests(env, true))
+  }
   const http = { sinatra: { without: [], with: [] }, rack: { without: [], with: [] } }
   for (let r = 0; r < HTTP_ROUNDS; r++) {
     for (const app of ['sinatra', 'rack']) {
@@ -117,6 +131,14 @@ try {
     Object.assign(result, { [`${key}_without_wall_us`]: round(w), [`${key}_with_wall_us`]: round(s), [`${key}_bridge_wall_us`]: round(s - w),
       [`${key}_without_cpu_us`]: round(wc), [`${key}_with_cpu_us`]: round(sc), [`${key}_bridge_cpu_us`]: round(sc - wc) })
     lines.push(`${title.padEnd(40)} ${String(round(w)).padStart(12)} ${String(round(s)).padStart(10)} ${String(round(s - w)).padStart(13)} ${String(round(wc)).padStart(13)} ${String(round(sc)).padStart(9)} ${String(round(sc - wc)).padStart(13)}`)
+  }
+  lines.push('', `In process (Rack::MockRequest, no server), thread CPU µs per request, best of 7 batches, median of ${ROUNDS} interleaved rounds of fresh processes`,
+    'app                          without     with   bridge +   ratio (without/with)')
+  for (const app of ['sinatra', 'rack']) {
+    const w = median(inproc.without.map((r) => r[`${app}_cpu_us`]))
+    const s = median(inproc.with.map((r) => r[`${app}_cpu_us`]))
+    Object.assign(result, { [`${app}_inproc_cpu_us_without`]: round(w, 1), [`${app}_inproc_cpu_us_with`]: round(s, 1), [`${app}_inproc_ratio`]: round(w / s, 3) })
+    lines.push(`${(app === 'sinatra' ? 'Sinatra, File.read per req' : 'Rack hello').padEnd(28)} ${String(round(w, 1)).padStart(8)} ${String(round(s, 1)).padStart(8)} ${String(round(s - w, 1)).padStart(10)}   ${String(round(w / s, 3)).padStart(8)}`)
   }
   lines.push('', `WEBrick apps, autocannon ${CONNECTIONS} connections, 1 s warm-up + ${SECONDS} s, ${HTTP_ROUNDS} interleaved rounds, best round (req/s range in brackets)`,
     'app                         req/s without          req/s with bridge      ratio   p99 ms without/with   app CPU µs/req without/with')
