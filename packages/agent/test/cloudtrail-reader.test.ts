@@ -196,3 +196,26 @@ t.test('the command: records out of order in and across files are evaluated in t
   const more = await runCli(['cloudtrail', join(dir, '3.json'), '--rules', rules, '--no-defaults'])
   t.same(jsonLines(more.stdout).map((a) => a.alert.evidence), [[id(4)], [id(5)]])
 })
+
+t.test('a record over the size limit is skipped and reported, not kept; the others are read', async (t) => {
+  const over = new JsonArraySplitter({ maxElementBytes: 100, onTooLarge: () => got.push('TOO LARGE') })
+  const got: string[] = []
+  const sink = (buf: Buffer, start: number, end: number): void => { got.push(buf.toString('utf8', start, end)) }
+  const huge = JSON.stringify({ s: 'x'.repeat(1000), a: [1, 2, '"]'] })
+  const text = Buffer.from(`{"a":1}, ${huge} ,{"b":2}]`)
+  for (let i = 0; i < text.length; i += 7) over.push(Buffer.from(text.subarray(i, i + 7)), sink)
+  t.same(got, ['{"a":1}', 'TOO LARGE', '{"b":2}'])
+  t.ok(over.closed)
+
+  // Through a file, with the real limit (16 MiB): in an S3 log file and as a JSON line.
+  const dir = tempDir(t)
+  const big = record(1, '2026-11-27T10:00:00Z', { requestParameters: { blob: 'z'.repeat(17 * 1024 * 1024) } })
+  writeFileSync(join(dir, 'big.json'), JSON.stringify({ Records: [record(0, '2026-11-27T10:00:00Z'), big, record(2, '2026-11-27T10:00:00Z')] }))
+  const s3 = await slicesOf(join(dir, 'big.json'))
+  t.same(s3.texts.map((x) => JSON.parse(x.text).eventID), [record(0, '').eventID, record(2, '').eventID])
+  t.same(s3.problems, ['1: is over 16777216 bytes; skipped'])
+  writeFileSync(join(dir, 'big.jsonl'), [record(0, '2026-11-27T10:00:00Z'), big, record(2, '2026-11-27T10:00:00Z')].map((r) => JSON.stringify(r)).join('\n'))
+  const lines = await slicesOf(join(dir, 'big.jsonl'))
+  t.same(lines.texts.map((x) => x.line), [1, 3])
+  t.same(lines.problems, ['1: is over 16777216 bytes; skipped'])
+})

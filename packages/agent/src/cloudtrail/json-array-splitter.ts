@@ -18,8 +18,19 @@ export interface ElementSink {
   (buf: Buffer, start: number, end: number): void
 }
 
+export interface SplitterOptions {
+  /** An element longer than this is not kept: it is scanned to its end and reported (default 16 MiB). */
+  maxElementBytes?: number
+  /** Called, in the element's place, for each element over maxElementBytes. */
+  onTooLarge?: () => void
+}
+
 export class JsonArraySplitter {
+  readonly #max: number
+  readonly #onTooLarge: () => void
   #buf: Buffer = Buffer.alloc(0)
+  /** The element being read is over the limit: its bytes are let go as they are scanned. */
+  #dropping = false
   /** Where the next scan starts in #buf. */
   #pos = 0
   /** Nesting inside the array: 1 between elements, more inside one. */
@@ -29,6 +40,11 @@ export class JsonArraySplitter {
   /** The element being read is a bare scalar (number, literal or junk): it ends at `,`, `]` or space. */
   #bare = false
   #closed = false
+
+  constructor (options: SplitterOptions = {}) {
+    this.#max = options.maxElementBytes ?? 16 * 1024 * 1024
+    this.#onTooLarge = options.onTooLarge ?? (() => {})
+  }
 
   /** True once the array's closing `]` has been read; what follows it is not looked at. */
   get closed (): boolean { return this.#closed }
@@ -43,7 +59,7 @@ export class JsonArraySplitter {
   push (chunk: Buffer, sink: ElementSink): void {
     if (this.#closed) return
     // Keep only what is still needed: the unfinished element (or the unscanned tail).
-    const keep = this.#start >= 0 ? this.#start : this.#pos
+    const keep = this.#start >= 0 && !this.#dropping ? this.#start : this.#pos
     const rest = this.#buf.length - keep
     if (rest === 0) {
       this.#buf = chunk
@@ -53,15 +69,16 @@ export class JsonArraySplitter {
       chunk.copy(joined, rest)
       this.#buf = joined
     }
-    if (this.#start >= 0) this.#start -= keep
+    if (this.#start >= 0) this.#start = this.#dropping ? 0 : this.#start - keep
     this.#pos -= keep
     this.#scan(sink)
+    if (!this.#dropping && this.#start >= 0 && this.#buf.length - this.#start > this.#max) this.#dropping = true
   }
 
   /** The input ended: a bare scalar still open is complete now; anything else open is not. */
   end (sink: ElementSink): void {
     if (this.#start >= 0 && this.#bare && this.#depth === 1) {
-      sink(this.#buf, this.#start, this.#buf.length)
+      this.#complete(sink, this.#buf, this.#start, this.#buf.length)
       this.#start = -1
     }
   }
@@ -87,7 +104,7 @@ export class JsonArraySplitter {
         if (j >= n) break
         if (depth === 1 && start < 0) { start = i; bare = false }
         i = j + 1
-        if (depth === 1 && start >= 0 && !bare) { sink(buf, start, i); start = -1 }
+        if (depth === 1 && start >= 0 && !bare) { this.#complete(sink, buf, start, i); start = -1 }
         continue
       }
       if (b === 0x7b || b === 0x5b) { // { [
@@ -96,16 +113,16 @@ export class JsonArraySplitter {
       } else if (b === 0x7d || b === 0x5d) { // } ]
         depth--
         if (depth === 1) {
-          if (start >= 0 && !bare) { sink(buf, start, i + 1); start = -1 }
+          if (start >= 0 && !bare) { this.#complete(sink, buf, start, i + 1); start = -1 }
         } else if (depth === 0) {
-          if (start >= 0) { sink(buf, start, i); start = -1 } // a bare scalar before the ]
+          if (start >= 0) { this.#complete(sink, buf, start, i); start = -1 } // a bare scalar before the ]
           this.#closed = true
           i++
           break
         }
       } else if (depth === 1) {
         if (b === COMMA || b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
-          if (start >= 0 && bare) { sink(buf, start, i); start = -1 }
+          if (start >= 0 && bare) { this.#complete(sink, buf, start, i); start = -1 }
         } else if (start < 0) {
           start = i
           bare = true
@@ -117,5 +134,14 @@ export class JsonArraySplitter {
     this.#depth = depth
     this.#start = start
     this.#bare = bare
+  }
+
+  #complete (sink: ElementSink, buf: Buffer, start: number, end: number): void {
+    if (this.#dropping) {
+      this.#dropping = false
+      this.#onTooLarge()
+      return
+    }
+    sink(buf, start, end)
   }
 }

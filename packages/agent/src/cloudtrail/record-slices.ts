@@ -27,6 +27,11 @@ const ARRAY_START = /^\s*(?:\{\s*"Records"\s*:\s*)?\[/
 const MAYBE_RECORDS = /^\s*\{?\s*(?:"(?:R(?:e(?:c(?:o(?:r(?:ds?)?)?)?)?)?)?)?(?:"\s*:?\s*)?$/
 /** Enough of the head to tell the shapes apart. */
 const HEAD_BYTES = 256
+/**
+ * A record longer than this is skipped and reported, not kept: CloudTrail's own are at most a few
+ * hundred KiB, and a runaway one (a file that is not what it seems) must not take the memory.
+ */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 interface Shape {
   push: (chunk: Buffer) => void
@@ -45,6 +50,7 @@ export async function readRecordSlices (file: string, onSlice: SliceSink, onProb
   let reported = false
   const emit: SliceSink = (buf, start, end, line) => { count++; onSlice(buf, start, end, line) }
   const problem = (p: RecordProblem): void => { reported = true; onProblem(p) }
+  const tooLarge = (): void => { problem({ file, index: count++, message: `is over ${MAX_RECORD_BYTES} bytes; skipped` }) }
   let shape: Shape | undefined
   let head: Buffer = Buffer.alloc(0)
   try {
@@ -52,11 +58,11 @@ export async function readRecordSlices (file: string, onSlice: SliceSink, onProb
       if (shape !== undefined) { shape.push(chunk); if (afterChunk !== undefined) await afterChunk(); continue }
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk])
       if (head.length < HEAD_BYTES && MAYBE_RECORDS.test(head.toString('latin1'))) continue
-      shape = shapeOf(head, file, emit, problem)
+      shape = shapeOf(head, file, emit, problem, tooLarge)
       shape.push(head)
       if (afterChunk !== undefined) await afterChunk()
     }
-    if (shape === undefined && head.length > 0) { shape = shapeOf(head, file, emit, problem); shape.push(head) }
+    if (shape === undefined && head.length > 0) { shape = shapeOf(head, file, emit, problem, tooLarge); shape.push(head) }
   } catch (err) {
     onProblem({ file, message: `cannot read: ${(err as Error).message}` })
     return count
@@ -66,17 +72,17 @@ export async function readRecordSlices (file: string, onSlice: SliceSink, onProb
   return count
 }
 
-function shapeOf (head: Buffer, file: string, emit: SliceSink, problem: (p: RecordProblem) => void): Shape {
+function shapeOf (head: Buffer, file: string, emit: SliceSink, problem: (p: RecordProblem) => void, tooLarge: () => void): Shape {
   const m = ARRAY_START.exec(head.toString('latin1', 0, HEAD_BYTES))
-  return m === null ? linesShape(file, emit, problem) : arrayShape(Buffer.byteLength(m[0], 'latin1'), file, emit, problem)
+  return m === null ? linesShape(file, emit, problem, tooLarge) : arrayShape(Buffer.byteLength(m[0], 'latin1'), file, emit, problem, tooLarge)
 }
 
 /**
  * A document whose records are an array. What follows its end (more log files, one per line, as
  * `zcat *.json.gz` gives them) is read as JSON lines.
  */
-function arrayShape (skip: number, file: string, emit: SliceSink, problem: (p: RecordProblem) => void): Shape {
-  const splitter = new JsonArraySplitter()
+function arrayShape (skip: number, file: string, emit: SliceSink, problem: (p: RecordProblem) => void, tooLarge: () => void): Shape {
+  const splitter = new JsonArraySplitter({ maxElementBytes: MAX_RECORD_BYTES, onTooLarge: tooLarge })
   let first = true
   let after: Shape | undefined
   const follow = (rest: Buffer): void => {
@@ -84,7 +90,7 @@ function arrayShape (skip: number, file: string, emit: SliceSink, problem: (p: R
     let i = 0
     while (i < rest.length && isSpace(rest[i] as number)) i++
     if (rest[i] === 0x7d) i++
-    after = linesShape(file, emit, problem)
+    after = linesShape(file, emit, problem, tooLarge)
     if (i < rest.length) after.push(rest.subarray(i))
   }
   return {
@@ -108,9 +114,12 @@ function arrayShape (skip: number, file: string, emit: SliceSink, problem: (p: R
  * are kept and parsed whole at the end; if that fails too, each line is handed on (and the reader
  * reports the ones that do not parse, with their numbers).
  */
-function linesShape (file: string, emit: SliceSink, problem: (p: RecordProblem) => void): Shape {
+function linesShape (file: string, emit: SliceSink, problem: (p: RecordProblem) => void, tooLarge: () => void): Shape {
   /** The unfinished line, in the pieces it came in (joined once its newline arrives). */
   let pending: Buffer[] = []
+  let pendingBytes = 0
+  /** The line being read is over MAX_RECORD_BYTES: its bytes are let go until its newline. */
+  let dropping = false
   let lineNo = 0
   let whole: Array<{ line: number, text: Buffer }> | undefined
   let first = true
@@ -128,7 +137,7 @@ function linesShape (file: string, emit: SliceSink, problem: (p: RecordProblem) 
     // records, cut out as from a file.
     const m = ARRAY_START.exec(buf.toString('latin1', start, Math.min(end, start + HEAD_BYTES)))
     if (m === null) { emit(buf, start, end, lineNo); return }
-    const splitter = new JsonArraySplitter()
+    const splitter = new JsonArraySplitter({ maxElementBytes: MAX_RECORD_BYTES, onTooLarge: tooLarge })
     const line = lineNo
     const sink = (b: Buffer, s: number, e: number): void => { emit(b, s, e, line) }
     splitter.push(buf.subarray(start + Buffer.byteLength(m[0], 'latin1'), end), sink)
@@ -138,10 +147,27 @@ function linesShape (file: string, emit: SliceSink, problem: (p: RecordProblem) 
   return {
     push (chunk) {
       let nl = chunk.indexOf(0x0a)
-      if (nl < 0) { pending.push(chunk); return }
-      if (pending.length > 0) {
+      if (nl < 0) {
+        if (dropping) return
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        // A line past the limit is skipped to its newline, unless it is a whole log file (its
+        // records are cut out of it once it is complete) or part of one multi-line document.
+        if (pendingBytes > MAX_RECORD_BYTES && whole === undefined && !ARRAY_START.test(Buffer.concat(pending.slice(0, 4)).toString('latin1', 0, HEAD_BYTES))) {
+          dropping = true
+          pending = []
+          pendingBytes = 0
+        }
+        return
+      }
+      if (dropping) {
+        dropping = false
+        lineNo++
+        tooLarge()
+      } else if (pending.length > 0) {
         const line = Buffer.concat([...pending, chunk.subarray(0, nl)])
         pending = []
+        pendingBytes = 0
         take(line, 0, line.length)
       } else {
         take(chunk, 0, nl)
@@ -151,9 +177,10 @@ function linesShape (file: string, emit: SliceSink, problem: (p: RecordProblem) 
         take(chunk, start, nl)
         start = nl + 1
       }
-      if (start < chunk.length) pending.push(chunk.subarray(start))
+      if (start < chunk.length) { pending.push(chunk.subarray(start)); pendingBytes = chunk.length - start }
     },
     end () {
+      if (dropping) { dropping = false; lineNo++; tooLarge() }
       if (pending.length > 0) { const line = Buffer.concat(pending); pending = []; take(line, 0, line.length) }
       if (whole === undefined) return
       let value: unknown
