@@ -1,8 +1,8 @@
 /**
  * The reader thread of `sidewatch-agent cloudtrail` (see record-reader.ts): reads, gunzips and
- * cuts the files into record slices, and posts them in batches, one batch per chunk read: the
- * chunk's bytes that hold records, copied into a buffer the message transfers, with each record's
- * [start, end) in it. It stays at most CREDITS batches ahead of the thread that evaluates them.
+ * cuts the files into records, and posts them in batches, one batch per chunk read, as text
+ * decoded here (so the thread that evaluates them only parses). It stays at most CREDITS batches
+ * ahead of that thread.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RecordProblem } from './read-records'
@@ -17,8 +17,11 @@ export interface RecordBatch {
   file: number
   /** Index in its file of the first record of the batch. */
   first: number
-  buf: ArrayBuffer
-  /** start, end of each record in buf. */
+  /**
+   * The batch's text, decoded here: one string holding every record, each at [start, end) of
+   * `offsets` (character offsets), or, when the text is not all ASCII, one string per record.
+   */
+  text: string | string[]
   offsets: Int32Array
   /** Each record's line in its file (JSON lines), or -1. */
   lines: Int32Array
@@ -43,17 +46,25 @@ let cur: Buffer | undefined
 let offsets: number[] = []
 let lines: number[] = []
 
-/** Posts what has been cut from `cur` (a copy of its bytes from the first record to the last). */
+/**
+ * Posts what has been cut from `cur`: its text decoded here, off the evaluating thread. All
+ * ASCII (CloudTrail's files nearly always are): one string, byte offsets being character offsets.
+ */
 function post (): void {
   if (cur === undefined || offsets.length === 0) return
   const lo = offsets[0] as number
   const hi = offsets[offsets.length - 1] as number
-  const buf = new ArrayBuffer(hi - lo)
-  cur.copy(new Uint8Array(buf), 0, lo, hi)
+  const all = cur.toString('utf8', lo, hi)
+  let text: string | string[] = all
   const rebased = new Int32Array(offsets.length)
-  for (let i = 0; i < offsets.length; i++) rebased[i] = (offsets[i] as number) - lo
-  const message: RecordBatch = { t: 'records', file: fileIndex, first, buf, offsets: rebased, lines: Int32Array.from(lines) }
-  port?.postMessage(message, [buf, rebased.buffer])
+  if (all.length === hi - lo) {
+    for (let i = 0; i < offsets.length; i++) rebased[i] = (offsets[i] as number) - lo
+  } else {
+    text = []
+    for (let i = 0; i < offsets.length; i += 2) text.push(cur.toString('utf8', offsets[i], offsets[i + 1]))
+  }
+  const message: RecordBatch = { t: 'records', file: fileIndex, first, text, offsets: rebased, lines: Int32Array.from(lines) }
+  port?.postMessage(message, [rebased.buffer])
   first += lines.length
   credits--
   offsets = []

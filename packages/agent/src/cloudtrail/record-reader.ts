@@ -50,17 +50,10 @@ export class RecordReader {
       if (m.t === 'done') { this.#finish(); return }
       if (m.t === 'problem') { onProblem(m.problem); return }
       const file = files[m.file] as string
-      const buf = Buffer.from(m.buf)
-      const { offsets, lines } = m
-      // One decode for the batch; when it is all ASCII (CloudTrail's files nearly always are),
-      // byte offsets are character offsets and each record is a slice of it.
-      const all = buf.toString('utf8')
-      const ascii = all.length === buf.length
+      const { text, offsets, lines } = m
       for (let k = 0; k < lines.length; k++) {
         const line = lines[k] as number
-        const start = offsets[2 * k] as number
-        const end = offsets[2 * k + 1] as number
-        onRecord({ file, index: m.first + k, line: line < 0 ? undefined : line, text: ascii ? all.slice(start, end) : buf.toString('utf8', start, end) })
+        onRecord({ file, index: m.first + k, line: line < 0 ? undefined : line, text: typeof text === 'string' ? text.slice(offsets[2 * k], offsets[2 * k + 1]) : text[k] as string })
       }
       this.#worker?.postMessage(0) // taken: the reader may go on
     }
