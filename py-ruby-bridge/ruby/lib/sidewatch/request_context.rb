@@ -2,6 +2,7 @@
 
 require 'securerandom'
 require_relative 'request_inputs'
+require_relative 'warn'
 
 module Sidewatch
   # The incoming request a piece of code runs for, kept in fiber-local storage
@@ -43,7 +44,7 @@ module Sidewatch
     end
 
     attr_reader :env, :started_at
-    attr_accessor :status, :duration_ms, :blocked, :notable, :params
+    attr_accessor :status, :duration_ms, :blocked, :notable, :params_source
     attr_writer :route, :url
 
     # Most requests are only counted: nothing is built here that a counted request does not need.
@@ -51,7 +52,7 @@ module Sidewatch
       @env = env
       @started_at = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       @inputs = nil
-      @params = nil
+      @params_source = nil
     end
 
     def method
@@ -75,12 +76,14 @@ module Sidewatch
       @id ||= "#{self.class.prefix}-#{self.class.next_number.to_s(36)}"
     end
 
-    # The inputs, flattened at the first read; path params are added when a framework knows them.
+    # The inputs, flattened at the first read; path params are added once a framework knows them
+    # (a Sinatra route that ran: `params_source` is its app instance).
     def inputs
       @inputs ||= RequestInputs.from_env(@env)
-      unless @params.nil?
-        RequestInputs.add(@inputs, 'params', @params)
-        @params = nil
+      unless @params_source.nil?
+        source = @params_source
+        @params_source = nil
+        Warn.guard('reading Sinatra params') { RequestInputs.add(@inputs, 'params', Rack::SinatraParams.from_path(source)) }
       end
       @inputs
     end

@@ -50,14 +50,22 @@ module Sidewatch
     def add_one(inputs, source, name, value)
       return if inputs.length >= MAX_INPUTS
 
-      value = value.dup.force_encoding(Encoding::UTF_8) unless value.encoding == Encoding::UTF_8
-      value = value.scrub unless value.valid_encoding?
+      # ASCII compares with any command line or path as is; anything else is read as UTF-8.
+      unless value.ascii_only?
+        value = value.dup.force_encoding(Encoding::UTF_8) unless value.encoding == Encoding::UTF_8
+        value = value.scrub unless value.valid_encoding?
+      end
       value = value[0, MAX_VALUE] if value.length > MAX_VALUE
       inputs << Input.new(name.length > 1024 ? name[0, 1024] : name, value, source)
     end
 
     # Repeated keys become `query.key.0`, `query.key.1`, as URLSearchParams-based node-asm does.
     def add_pairs(inputs, source, pairs)
+      if pairs.length < 2 || pairs.map(&:first).uniq.length == pairs.length
+        pairs.each { |key, value| add_one(inputs, source, "#{source}.#{key}", value) }
+        return
+      end
+
       counts = Hash.new(0)
       pairs.each { |k, _| counts[k] += 1 }
       index = Hash.new(0)
@@ -73,15 +81,20 @@ module Sidewatch
 
     # application/x-www-form-urlencoded decoding (`+` is a space; malformed escapes stay).
     def parse_query(text)
-      text.split('&').first(MAX_INPUTS).filter_map do |pair|
+      pairs = []
+      text.split('&', MAX_INPUTS + 1).each do |pair|
         next if pair.empty?
 
-        key, value = pair.split('=', 2)
-        [form_decode(key), form_decode(value.to_s)]
+        eq = pair.index('=')
+        pairs << (eq.nil? ? [form_decode(pair), ''] : [form_decode(pair[0, eq]), form_decode(pair[(eq + 1)..])])
+        break if pairs.length >= MAX_INPUTS
       end
+      pairs
     end
 
     def form_decode(text)
+      return text unless text.include?('+') || text.include?('%')
+
       Detectors::DecodedValues.percent_decode_lenient(text.tr('+', ' '))
     end
 

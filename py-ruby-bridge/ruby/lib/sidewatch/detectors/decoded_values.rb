@@ -12,14 +12,9 @@ module Sidewatch
 
       module_function
 
-      # Cached per input (a request's inputs are compared with every hooked call it makes).
+      # Cached on the input (a request's inputs are compared with every hooked call it makes).
       def of(input)
-        cached = input.instance_variable_get(:@sidewatch_decoded)
-        return cached[1] if cached && cached[0].equal?(input.value)
-
-        values = decoded_values(input.value)
-        input.instance_variable_set(:@sidewatch_decoded, [input.value, values])
-        values
+        input.decoded ||= decoded_values(input.value).freeze
       end
 
       def decoded_values(value)

@@ -9,6 +9,7 @@ module Sidewatch
     Finding = Struct.new(:class_name, :input, :target, :reason)
 
     # One value an attacker controls, flattened: query.name, body.user.email, headers.x-forwarded-for.
-    Input = Struct.new(:name, :value, :source)
+    # `decoded` caches the forms of the value the detectors look for (DecodedValues.of).
+    Input = Struct.new(:name, :value, :source, :decoded)
   end
 end

@@ -6,8 +6,9 @@ require_relative '../warn'
 module Sidewatch
   module Rack
     # Sinatra's path params (`/files/:name`), which live on the app instance, not in the Rack
-    # env: when a route's block is about to run, the params that came from the path are added to
-    # the current request's inputs as `params.NAME`.
+    # env: when a route's block is about to run, the app instance is noted on the request; the
+    # params that came from the path are added to its inputs as `params.NAME` when a hooked call
+    # first reads them (most requests never do).
     module SinatraParams
       # Prepended to Sinatra::Base.
       module RouteEval
@@ -15,7 +16,7 @@ module Sidewatch
 
         def route_eval
           ctx = RequestContext.current
-          Warn.guard('reading Sinatra params') { SinatraParams.record(ctx, params, request) } unless ctx.nil?
+          ctx.params_source = self unless ctx.nil?
           super
         end
       end
@@ -31,9 +32,11 @@ module Sidewatch
         ::Sinatra::Base.prepend(RouteEval)
       end
 
-      def record(ctx, params, request)
-        from_path = params.reject { |k, _| request.GET.key?(k) || (request.form_data? && request.POST.key?(k)) }
-        ctx.params = from_path unless from_path.empty?
+      # The params of a Sinatra app instance that came from the path, not the query or form.
+      def from_path(app)
+        params = app.params
+        request = app.request
+        params.reject { |k, _| request.GET.key?(k) || (request.form_data? && request.POST.key?(k)) }
       end
     end
   end
