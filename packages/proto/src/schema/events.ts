@@ -26,6 +26,13 @@ export const Task = Type.Object({
   revision: Opt(Str(32)),
   availability_zone: Opt(Str(64)),
   launch_type: Opt(Str(32)),
+  /** The task's own IP addresses (the awsvpc ENI's, or the pod's). */
+  addresses: Opt(Type.Array(Str(64), { maxItems: 16 })),
+  /** Kubernetes (EKS): the pod's name, namespace and uid, and the node it runs on (downward API). */
+  pod: Opt(Str(256)),
+  namespace: Opt(Str(256)),
+  pod_uid: Opt(Str(64)),
+  node: Opt(Str(256)),
 }, { description: 'The task the event comes from.' })
 
 export const EVENT_KINDS = [
@@ -52,6 +59,8 @@ const envelope = {
   host: Opt(Str(256)),
   /** Container name (from task metadata) or id. */
   container: Opt(Str(256)),
+  /** The container's runtime id (ECS `DockerId`), when the reporter's container is known. */
+  container_id: Opt(Str(256)),
   task: Opt(Task),
   /** Id of the incoming HTTP request this happened in, when there is one. */
   request_id: Opt(Str(128)),
