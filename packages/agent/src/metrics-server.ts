@@ -30,6 +30,7 @@ export interface MetricsServer {
 export async function startMetricsServer (
   at: MetricsAddress, metrics: AgentMetrics, health: () => Record<string, unknown>, log: Logger,
 ): Promise<MetricsServer> {
+  void metrics.registry // made now, so process metrics (event loop lag) are watched from the start
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && path === '/healthz') {

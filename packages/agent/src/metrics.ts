@@ -1,11 +1,13 @@
 /**
- * The agent's counters, kept twice: in a prom-client registry for /metrics, and as plain totals
- * for the periodic agent.stats event (prom-client reads are async and per label set).
+ * The agent's counters: plain totals, read by the periodic agent.stats event, and served as a
+ * prom-client registry on /metrics. The registry (and prom-client, ~12 MB of RSS) exists only
+ * once something asks for it — the metrics server — and reads the same totals at each scrape.
  *
  * Labels only ever take values from fixed sets (event kinds, protocol error codes) so a client
  * cannot grow the label space: an unknown kind is counted as `unknown`.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type * as PromClient from 'prom-client'
+import type { Registry } from 'prom-client'
 import { EVENT_KINDS } from '@sidewatch/proto/schema'
 
 const knownKinds = new Set<string>(EVENT_KINDS)
@@ -28,28 +30,21 @@ export function countByKind (events: readonly unknown[]): Map<string, number> {
 
 type EventCounter = 'received' | 'accepted' | 'rejected' | 'dropped'
 
+const EVENT_HELP: Record<EventCounter, string> = {
+  received: 'Events received from clients',
+  accepted: 'Events valid and handed to the sinks',
+  rejected: 'Events that failed validation',
+  dropped: 'Events refused without validation (batch too large) or lost by a sink',
+}
+
+type FlowCounters = () => Record<string, Record<string, number>>
+
 export class AgentMetrics {
-  readonly registry = new Registry()
-  #connections = new Gauge({ name: 'sidewatch_connections', help: 'Client connections open now', registers: [this.registry] })
-  #connectionsTotal = new Counter({ name: 'sidewatch_connections_total', help: 'Client connections accepted', registers: [this.registry] })
-  #events: Record<EventCounter, Counter<'kind'>> = {
-    received: this.#eventCounter('received', 'Events received from clients'),
-    accepted: this.#eventCounter('accepted', 'Events valid and handed to the sinks'),
-    rejected: this.#eventCounter('rejected', 'Events that failed validation'),
-    dropped: this.#eventCounter('dropped', 'Events refused without validation (batch too large) or lost by a sink'),
-  }
-
-  #protocolErrors = new Counter({
-    name: 'sidewatch_protocol_errors_total', help: 'Protocol errors, by code', labelNames: ['code'] as const, registers: [this.registry],
-  })
-
-  #sdkDropped = new Counter({
-    name: 'sidewatch_sdk_dropped_events_total', help: 'Events SDKs reported dropping before they reached the agent', registers: [this.registry],
-  })
-
-  #sinkErrors = new Counter({
-    name: 'sidewatch_sink_errors_total', help: 'Failed sink writes and flushes', labelNames: ['sink'] as const, registers: [this.registry],
-  })
+  #registry: Registry | undefined
+  readonly #processMetrics: boolean
+  readonly #byKind: Record<EventCounter, Map<string, number>> = { received: new Map(), accepted: new Map(), rejected: new Map(), dropped: new Map() }
+  readonly #sinkErrors = new Map<string, number>()
+  readonly #flowSources: FlowCounters[] = []
 
   #totals = {
     connections: 0,
@@ -66,7 +61,13 @@ export class AgentMetrics {
   #errorsByCode = new Map<string, number>()
 
   constructor (options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
+    this.#processMetrics = options.processMetrics !== false
+  }
+
+  /** The prom-client registry for /metrics, made (and prom-client loaded) on first use. */
+  get registry (): Registry {
+    this.#registry ??= this.#makeRegistry()
+    return this.#registry
   }
 
   get connections (): number {
@@ -76,36 +77,32 @@ export class AgentMetrics {
   connectionOpened (): void {
     this.#totals.connections++
     this.#totals.connections_total++
-    this.#connections.inc()
-    this.#connectionsTotal.inc()
   }
 
   connectionClosed (): void {
     this.#totals.connections--
-    this.#connections.dec()
   }
 
   /** Adds per-kind counts (from countByKind) to one of the event counters. */
   events (which: EventCounter, counts: Map<string, number>): void {
+    const byKind = this.#byKind[which]
     for (const [kind, n] of counts) {
-      this.#events[which].inc({ kind }, n)
+      byKind.set(kind, (byKind.get(kind) ?? 0) + n)
       this.#totals[`events_${which}`] += n
     }
   }
 
   protocolError (code: string, n = 1): void {
-    this.#protocolErrors.inc({ code }, n)
     this.#totals.protocol_errors += n
     this.#errorsByCode.set(code, (this.#errorsByCode.get(code) ?? 0) + n)
   }
 
   sdkDropped (n: number): void {
-    this.#sdkDropped.inc(n)
     this.#totals.sdk_dropped_events += n
   }
 
   sinkError (sink: string): void {
-    this.#sinkErrors.inc({ sink })
+    this.#sinkErrors.set(sink, (this.#sinkErrors.get(sink) ?? 0) + 1)
     this.#totals.sink_errors++
   }
 
@@ -114,37 +111,9 @@ export class AgentMetrics {
    * packets, skips by reason, kernel drops, records by end, flows held, events dropped.
    * Label values come from fixed sets (skip reasons, record ends).
    */
-  flowSource (read: () => Record<string, Record<string, number>>): void {
-    const merged = (): Record<string, number> => {
-      const all = read()
-      return { ...all['net.poll'], ...all.capture }
-    }
-    const counter = (name: string, help: string, key: string): void => {
-      new Counter({
-        name, help, registers: [this.registry],
-        collect () { const v = merged()[key]; this.reset(); if (v !== undefined) this.inc(v) },
-      })
-    }
-    counter('sidewatch_capture_packets_total', 'Packets captured', 'packets')
-    counter('sidewatch_capture_kernel_received_total', 'Packets the kernel passed to the capture (libpcap ps_recv)', 'ps_recv')
-    counter('sidewatch_capture_kernel_dropped_total', 'Packets the kernel dropped for lack of buffer space (libpcap ps_drop)', 'ps_drop')
-    counter('sidewatch_capture_interface_dropped_total', 'Packets the interface dropped (libpcap ps_ifdrop)', 'ps_ifdrop')
-    counter('sidewatch_flow_events_dropped_total', 'net.flow events dropped because the sinks could not keep up', 'events_dropped')
-    const labelled = (name: string, help: string, label: string, prefix: string): void => {
-      new Counter({
-        name, help, labelNames: [label], registers: [this.registry],
-        collect () {
-          this.reset()
-          for (const [key, v] of Object.entries(merged())) if (key.startsWith(prefix)) this.inc({ [label]: key.slice(prefix.length) }, v)
-        },
-      })
-    }
-    labelled('sidewatch_capture_skipped_total', 'Captured frames that made no packet, by reason', 'reason', 'skipped.')
-    labelled('sidewatch_flow_records_total', 'Flow records, by how they ended', 'end', 'records.')
-    new Gauge({
-      name: 'sidewatch_flows', help: 'Flows (or polled connections) held now', registers: [this.registry],
-      collect () { this.set(merged().flows ?? 0) },
-    })
+  flowSource (read: FlowCounters): void {
+    this.#flowSources.push(read)
+    if (this.#registry !== undefined) this.#registerFlowSource(this.#registry, read)
   }
 
   /** Totals for the agent.stats event, plus `protocol_errors.CODE` per code seen. */
@@ -154,7 +123,68 @@ export class AgentMetrics {
     return out
   }
 
-  #eventCounter (which: EventCounter, help: string): Counter<'kind'> {
-    return new Counter({ name: `sidewatch_events_${which}_total`, help, labelNames: ['kind'] as const, registers: [this.registry] })
+  #makeRegistry (): Registry {
+    const prom = require('prom-client') as typeof PromClient
+    const registry = new prom.Registry()
+    const registers = [registry]
+    /** A counter whose values are read from `values` at each scrape. */
+    const counter = (name: string, help: string, label: string | undefined, values: () => Iterable<[string, number]> | number): void => {
+      new prom.Counter({
+        name, help, labelNames: label === undefined ? [] : [label], registers,
+        collect () {
+          this.reset()
+          const v = values()
+          if (typeof v === 'number') { if (v > 0) this.inc(v); return }
+          for (const [key, n] of v) if (n > 0) this.inc({ [label as string]: key }, n)
+        },
+      })
+    }
+    const totals = this.#totals
+    new prom.Gauge({ name: 'sidewatch_connections', help: 'Client connections open now', registers, collect () { this.set(totals.connections) } })
+    counter('sidewatch_connections_total', 'Client connections accepted', undefined, () => totals.connections_total)
+    for (const which of Object.keys(EVENT_HELP) as EventCounter[]) {
+      counter(`sidewatch_events_${which}_total`, EVENT_HELP[which], 'kind', () => this.#byKind[which])
+    }
+    counter('sidewatch_protocol_errors_total', 'Protocol errors, by code', 'code', () => this.#errorsByCode)
+    counter('sidewatch_sdk_dropped_events_total', 'Events SDKs reported dropping before they reached the agent', undefined, () => totals.sdk_dropped_events)
+    counter('sidewatch_sink_errors_total', 'Failed sink writes and flushes', 'sink', () => this.#sinkErrors)
+    for (const read of this.#flowSources) this.#registerFlowSource(registry, read)
+    if (this.#processMetrics) prom.collectDefaultMetrics({ register: registry })
+    return registry
+  }
+
+  #registerFlowSource (registry: Registry, read: FlowCounters): void {
+    const prom = require('prom-client') as typeof PromClient
+    const registers = [registry]
+    const merged = (): Record<string, number> => {
+      const all = read()
+      return { ...all['net.poll'], ...all.capture }
+    }
+    const counter = (name: string, help: string, key: string): void => {
+      new prom.Counter({
+        name, help, registers,
+        collect () { const v = merged()[key]; this.reset(); if (v !== undefined) this.inc(v) },
+      })
+    }
+    counter('sidewatch_capture_packets_total', 'Packets captured', 'packets')
+    counter('sidewatch_capture_kernel_received_total', 'Packets the kernel passed to the capture (libpcap ps_recv)', 'ps_recv')
+    counter('sidewatch_capture_kernel_dropped_total', 'Packets the kernel dropped for lack of buffer space (libpcap ps_drop)', 'ps_drop')
+    counter('sidewatch_capture_interface_dropped_total', 'Packets the interface dropped (libpcap ps_ifdrop)', 'ps_ifdrop')
+    counter('sidewatch_flow_events_dropped_total', 'net.flow events dropped because the sinks could not keep up', 'events_dropped')
+    const labelled = (name: string, help: string, label: string, prefix: string): void => {
+      new prom.Counter({
+        name, help, labelNames: [label], registers,
+        collect () {
+          this.reset()
+          for (const [key, v] of Object.entries(merged())) if (key.startsWith(prefix)) this.inc({ [label]: key.slice(prefix.length) }, v)
+        },
+      })
+    }
+    labelled('sidewatch_capture_skipped_total', 'Captured frames that made no packet, by reason', 'reason', 'skipped.')
+    labelled('sidewatch_flow_records_total', 'Flow records, by how they ended', 'end', 'records.')
+    new prom.Gauge({
+      name: 'sidewatch_flows', help: 'Flows (or polled connections) held now', registers,
+      collect () { this.set(merged().flows ?? 0) },
+    })
   }
 }

@@ -17,13 +17,19 @@ import { rootCertificates } from 'node:tls'
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { Agent, request, type Dispatcher } from 'undici'
+import type * as Undici from 'undici'
+import type { Dispatcher } from 'undici'
 import { AgentError } from '../errors'
 import type { RawBatch, Sink, SinkContext } from './sink'
 
 const gzip = promisify(gzipCb)
 const TIMEOUT_MS = 30_000
 const MAX_RETRY_AFTER_MS = 10 * 60_000
+
+/** undici, loaded with the first sink that talks HTTP (it alone adds ~20 MB to the agent's RSS). */
+export function loadUndici (): typeof Undici {
+  return require('undici') as typeof Undici
+}
 
 /** A refused batch; `retryAfterMs` when the receiver said when to come back. */
 export class SinkHttpError extends Error {
@@ -92,7 +98,7 @@ export class HttpsSink implements Sink {
         throw new AgentError('SW_ERR_SINK', `cannot read SIDEWATCH_CA_FILE=${env.SIDEWATCH_CA_FILE}: ${(err as Error).message}`, { cause: err })
       }
     }
-    const dispatcher = new Agent({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000, connections: 4 })
+    const dispatcher = new (loadUndici().Agent)({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000, connections: 4 })
     return new HttpsSink(url, key, dispatcher)
   }
 
@@ -110,7 +116,7 @@ export class HttpsSink implements Sink {
   async #post (body: Buffer): Promise<void> {
     let res: Dispatcher.ResponseData
     try {
-      res = await request(this.#url, {
+      res = await loadUndici().request(this.#url, {
         method: 'POST',
         dispatcher: this.#dispatcher,
         headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: this.#authorization, 'user-agent': 'sidewatch-agent' },

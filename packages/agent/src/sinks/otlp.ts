@@ -13,9 +13,9 @@
  * SIDEWATCH_OTLP_HEADERS (`k=v,k2=v2`, as OTEL_EXPORTER_OTLP_HEADERS).
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { request, Agent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { AgentError } from '../errors'
-import { retryAfterMs, SinkHttpError } from './https'
+import { loadUndici, retryAfterMs, SinkHttpError } from './https'
 import type { Sink, SinkContext } from './sink'
 
 type AnyValue = { stringValue: string } | { intValue: string } | { boolValue: boolean }
@@ -86,7 +86,7 @@ export class OtlpSink implements Sink {
     this.name = spec
     this.#url = url
     this.#headers = headers
-    this.#dispatcher = new Agent({ connect: { rejectUnauthorized: true }, connections: 4 })
+    this.#dispatcher = new (loadUndici().Agent)({ connect: { rejectUnauthorized: true }, connections: 4 })
   }
 
   static async open (spec: string, _ctx: SinkContext, env: NodeJS.ProcessEnv = process.env): Promise<OtlpSink> {
@@ -103,7 +103,7 @@ export class OtlpSink implements Sink {
     if (events.length === 0) return
     let res: Dispatcher.ResponseData
     try {
-      res = await request(this.#url, {
+      res = await loadUndici().request(this.#url, {
         method: 'POST',
         dispatcher: this.#dispatcher,
         headers: { ...this.#headers, 'content-type': 'application/json' },

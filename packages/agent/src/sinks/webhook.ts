@@ -6,8 +6,8 @@
  * reaches the hook at least once. `webhook+http://` only to loopback addresses.
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { Agent, request, type Dispatcher } from 'undici'
-import { checkHttpsUrl, retryAfterMs, SinkHttpError } from './https'
+import type { Dispatcher } from 'undici'
+import { checkHttpsUrl, loadUndici, retryAfterMs, SinkHttpError } from './https'
 import type { Sink, SinkContext } from './sink'
 import { AgentError } from '../errors'
 
@@ -39,7 +39,7 @@ export class WebhookSink implements Sink {
   private constructor (url: URL) {
     this.#url = url
     this.name = `webhook+${url.origin}${url.pathname.length > 1 ? '/…' : ''}` // the path of a hook URL is its secret
-    this.#dispatcher = new Agent({ connect: { rejectUnauthorized: true }, connections: 2 })
+    this.#dispatcher = new (loadUndici().Agent)({ connect: { rejectUnauthorized: true }, connections: 2 })
   }
 
   static async open (spec: string, _ctx: SinkContext): Promise<WebhookSink> {
@@ -51,7 +51,7 @@ export class WebhookSink implements Sink {
       if (event.kind !== 'alert') continue
       let res: Dispatcher.ResponseData
       try {
-        res = await request(this.#url, { method: 'POST', dispatcher: this.#dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookMessage(event)), headersTimeout: 15_000, bodyTimeout: 15_000 })
+        res = await loadUndici().request(this.#url, { method: 'POST', dispatcher: this.#dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookMessage(event)), headersTimeout: 15_000, bodyTimeout: 15_000 })
       } catch (err) {
         throw new SinkHttpError(`cannot reach the webhook ${this.#url.origin}: ${(err as Error).message}`, undefined)
       }
