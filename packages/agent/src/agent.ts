@@ -14,9 +14,9 @@ import { AgentMetrics } from './metrics'
 import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './metrics-server'
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { AlertingWriter } from './rules/alerting-writer'
+import { AlertingWriter, type EventWriter } from './rules/alerting-writer'
 import { EventBridgeListener } from './cloudtrail/eventbridge-listener'
-import { ContainerNames } from './proc/container-names'
+import { TaskIdentity } from './identity/task-identity'
 import { deploymentKey } from './sinks/https'
 import { ExeBaseline } from './proc/exe-baseline'
 import { ProcScanner } from './proc/proc-scanner'
@@ -85,8 +85,13 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   let spool: Spool | undefined
   const pumps: SinkPump[] = []
   let spooled: SpoolWriter | undefined
-  const spoolWrite = { write: async (events: readonly SidewatchEvent[]) => { await (spooled as SpoolWriter).write(events) } }
-  const store = new AlertingWriter(spoolWrite, rules, log)
+  // The task's identity on every event: before the rules (evt.task.*), and again on the way into
+  // the spool for what the agent makes itself (alerts, agent.stats).
+  const identity = TaskIdentity.fromEnv(process.env, log)
+  const stamp = (events: readonly SidewatchEvent[]): readonly SidewatchEvent[] => identity === undefined ? events : identity.stamp(events)
+  const spoolWrite = { write: async (events: readonly SidewatchEvent[]) => { await (spooled as SpoolWriter).write(stamp(events)) } }
+  const rulesIn = new AlertingWriter(spoolWrite, rules, log)
+  const store = { write: (events: readonly SidewatchEvent[]) => rulesIn.write(stamp(events)) }
   let ingest: Ingest | undefined
   let metricsServer: MetricsServer | undefined
   let flows: FlowSource | undefined
@@ -118,6 +123,9 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
     const spoolCounters = spooled
     stats.addComponents(() => ({ spool: spoolCounters.counters() }))
     for (const pump of pumps) pump.start()
+    // Before the first event: the SDKs connect once the agent is healthy, i.e. after this.
+    await identity?.refresh()
+    if (identity !== undefined) log.info({ task: identity.task, containers: Object.fromEntries(identity.containers) }, 'task identity')
     ingest = await Ingest.start({
       listen,
       token: cfg.token,
@@ -145,7 +153,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
         log.error({ code: 'SW_ERR_CAPTURE', err }, 'network flows could not start; the agent runs without them')
       }
     }
-    if (cfg.proc === 'on') scanner = startScanner(cfg, dir, store, stats, log)
+    if (cfg.proc === 'on') scanner = startScanner(cfg, dir, store, identity, stats, log)
     if (cfg.cloudtrailListen !== undefined) {
       const at = new URL(cfg.cloudtrailListen.replace(/^tcp:/, 'http:'))
       cloudtrail = await EventBridgeListener.start({ host: at.hostname.replace(/^\[|\]$/g, ''), port: Number(at.port), key: cloudtrailKey(), write: (events) => store.write(events), log })
@@ -209,22 +217,20 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
  * the same path as every other source; the executable baseline kept in the data directory;
  * container names from the ECS task metadata when the agent runs in a task.
  */
-function startScanner (cfg: AgentConfig, dir: string, store: AlertingWriter, stats: StatsReporter, log: Logger): { stop: () => void } | undefined {
-  const metadata = process.env.ECS_CONTAINER_METADATA_URI_V4
-  const names = metadata !== undefined && metadata !== '' ? new ContainerNames(metadata, log) : undefined
+function startScanner (cfg: AgentConfig, dir: string, store: EventWriter, identity: TaskIdentity | undefined, stats: StatsReporter, log: Logger): { stop: () => void } | undefined {
+  const names = identity?.ecs === true ? identity : undefined
   let scanner: ProcScanner
   try {
     scanner = new ProcScanner({
       intervalMs: cfg.procIntervalMs,
       baseline: new ExeBaseline({ file: join(dir, 'exe-baseline.json'), learnMs: cfg.exeLearnMs, allowNames: cfg.allowExecutables, allowSha256: cfg.allowSha256 }),
-      containerName: names === undefined ? undefined : (id) => names.lookup(id),
+      containerName: names === undefined ? undefined : (id) => names.containerName(id),
       envelope: { host: hostname() },
     })
   } catch (err) {
     log.error({ code: 'SW_ERR_PROC', err }, 'process scanning could not start; the agent runs without it')
     return undefined
   }
-  void names?.refresh()
   const write = (events: readonly unknown[]): void => {
     if (events.length === 0) return
     store.write(events as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store process events'))

@@ -75,3 +75,36 @@ export function fetchTaskMetadata (uri: string, timeoutMs = METADATA_TIMEOUT_MS)
     req.on('error', (err) => reject(err instanceof AgentError ? err : fail(err.message, err)))
   })
 }
+
+/** The identity fields of a task metadata v4 document, as the event envelope's `task` carries them. */
+export interface EcsTaskFields {
+  cluster?: string
+  arn?: string
+  family?: string
+  revision?: string
+  availability_zone?: string
+  launch_type?: string
+  addresses?: string[]
+}
+
+/**
+ * `Cluster`, `TaskARN`, `Family`, `Revision`, `AvailabilityZone`, `LaunchType` and the task's
+ * addresses of a task metadata v4 document. Missing or non-string fields are left out; a
+ * document that is not an object gives `{}`.
+ */
+export function taskFieldsOf (doc: unknown): EcsTaskFields {
+  const d = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>
+  const out: EcsTaskFields = {}
+  const put = (key: Exclude<keyof EcsTaskFields, 'addresses'>, value: unknown): void => {
+    if (typeof value === 'string' && value !== '') out[key] = value
+  }
+  put('cluster', d.Cluster)
+  put('arn', d.TaskARN)
+  put('family', d.Family)
+  put('revision', d.Revision)
+  put('availability_zone', d.AvailabilityZone)
+  put('launch_type', d.LaunchType)
+  const addresses = taskAddressesOf(doc)
+  if (addresses.length > 0) out.addresses = addresses
+  return out
+}
