@@ -91,3 +91,43 @@ t.test('a dead sink does not hold back a live one', async (t) => {
   await live.close()
   spool.close()
 })
+
+t.test('batches in flight at once: acknowledged in order; a failed one is sent again with those after it', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(join(dir, 'spool'), { sinks: ['overlap'], segmentBytes: 4096 })
+  const got: string[] = []
+  let writes = 0
+  let inFlight = 0
+  let most = 0
+  // Writes finish out of order (the later first), and the 3rd write fails once it has waited.
+  const sink: Sink = {
+    name: 'overlap',
+    maxInFlight: 3,
+    write: async (events) => {
+      const n = ++writes
+      inFlight++
+      most = Math.max(most, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, n % 2 === 1 ? 20 : 2))
+      inFlight--
+      if (n === 3) throw new Error('refused')
+      got.push(...events.map((e) => e.id))
+    },
+    flush: async () => {},
+    close: async () => {},
+  }
+  const acks: Array<readonly [number, number]> = []
+  const ack = spool.ack.bind(spool)
+  spool.ack = (name, next) => { acks.push(next); ack(name, next) }
+  const pump = new SinkPump(spool, sink, { log, batch: 10, minBackoffMs: 1, maxBackoffMs: 5 })
+  for (let i = 0; i < 200; i += 25) spool.append(Array.from({ length: 25 }, (_, k) => event(i + k)))
+  pump.start()
+  await waitFor('all delivered', () => spool.stats().backlog.overlap === 0 ? true : undefined)
+  await pump.stop()
+  t.ok(most > 1 && most <= 3, `overlapping writes, at most maxInFlight (${most})`)
+  const want = Array.from({ length: 200 }, (_, i) => `ev-${i}`)
+  t.same([...new Set(got)].sort(), [...want].sort(), 'every record stored')
+  t.ok(got.length > 200, 'the batches after the failed one were sent again (at least once)')
+  t.ok(acks.every((p, i) => i === 0 || p[0] > (acks[i - 1] as readonly [number, number])[0] || p[1] > (acks[i - 1] as readonly [number, number])[1]), 'acknowledgements only move forward')
+  t.equal(pump.stats.failures, 1)
+  spool.close()
+})

@@ -75,3 +75,31 @@ t.test('a sink far behind reads from the files while the tail holds only the new
   t.same(got, Array.from({ length: 2000 }, (_, i) => `ev-${i}`))
   spool.close()
 })
+
+t.test('reads from the tail across appends and from a given position match the files', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(dir, { sinks: ['a', 'b'], segmentBytes: 50_000 })
+  for (let i = 0, size = 1; i < 3000; i += size, size = (size * 7) % 97 + 1) {
+    spool.append(Array.from({ length: Math.min(size, 3000 - i) }, (_, k) => encodeSpoolRecord(event(i + k))))
+  }
+  // `a` reads ahead batch after batch from the positions read() gave (as a pump with batches in
+  // flight does), all from the tail; `b` reads the same from a reopened spool, from the files.
+  const ahead: Array<[string[], Position]> = []
+  let from: Position | undefined
+  for (let batch = spool.read('a', 41, from); batch.records.length > 0; batch = spool.read('a', 41, from)) {
+    ahead.push([batch.records.map((r) => recordEnvelope(r)?.id ?? '?'), batch.next])
+    from = batch.next
+  }
+  t.same(ahead.flatMap(([ids]) => ids), Array.from({ length: 3000 }, (_, i) => `ev-${i}`), 'every record once, in order')
+  for (const [, next] of ahead) spool.ack('a', next)
+  t.equal(spool.stats().backlog.a, 0, 'acknowledging the positions given leaves nothing for a')
+  spool.close()
+  const again = Spool.open(dir, { sinks: ['a', 'b'], segmentBytes: 50_000 })
+  const files: Array<[string[], Position]> = []
+  for (let batch = again.read('b', 41); batch.records.length > 0; batch = again.read('b', 41)) {
+    files.push([batch.records.map((r) => recordEnvelope(r)?.id ?? '?'), batch.next])
+    again.ack('b', batch.next)
+  }
+  t.same(files.map(([ids]) => ids), ahead.map(([ids]) => ids), 'the same batches')
+  again.close()
+})

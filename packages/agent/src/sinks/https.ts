@@ -23,6 +23,11 @@ import { AgentError } from '../errors'
 import type { RawBatch, Sink, SinkContext } from './sink'
 
 const gzip = promisify(gzipCb)
+/**
+ * Level 1: events' JSON is repetitive enough that the fastest level keeps most of the gain
+ * (1,000 process.exec events: 4.8% of the JSON against 4.1% at level 6, in 43% of the time).
+ */
+const GZIP = { level: 1 }
 const TIMEOUT_MS = 30_000
 const MAX_RETRY_AFTER_MS = 10 * 60_000
 
@@ -74,6 +79,8 @@ export function deploymentKey (env: NodeJS.ProcessEnv = process.env): string {
 
 export class HttpsSink implements Sink {
   readonly name: string
+  /** Two POSTs at once (of its 4 connections): one is compressed and sent while the receiver stores the other. */
+  readonly maxInFlight = 2
   readonly #url: URL
   readonly #authorization: string
   readonly #dispatcher: Dispatcher
@@ -104,13 +111,13 @@ export class HttpsSink implements Sink {
 
   async write (events: readonly SidewatchEvent[]): Promise<void> {
     if (events.length === 0) return
-    await this.#post(await gzip(Buffer.from(JSON.stringify({ events }))))
+    await this.#post(await gzip(Buffer.from(JSON.stringify({ events })), GZIP))
   }
 
   /** The events' JSON as the spool holds it, into `{"events":[…]}`: no second serialisation. */
   async writeRaw ({ json }: RawBatch): Promise<void> {
     if (json.length === 0) return
-    await this.#post(await gzip(jsonBatch(json)))
+    await this.#post(await gzip(jsonBatch(json), GZIP))
   }
 
   async #post (body: Buffer): Promise<void> {

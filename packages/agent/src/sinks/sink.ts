@@ -19,6 +19,12 @@ export interface Sink {
    * a sink has it, and then nothing is parsed.
    */
   writeRaw?: (batch: RawBatch) => Promise<void>
+  /**
+   * How many batches the spool's pump may have in flight at once (default 1). A sink whose
+   * writes are independent and safe to overlap (each resolves only once that batch is stored)
+   * says more, so that sending one batch overlaps the receiver's work on the one before.
+   */
+  readonly maxInFlight?: number
   /** Resolves once everything written so far has left memory (file written, rows committed). */
   flush (): Promise<void>
   /** Flushes, then releases the target. No writes after. */

@@ -10,7 +10,7 @@
 import type { SidewatchEvent } from '@sidewatch/proto'
 import type { Logger } from '../log'
 import type { Sink } from '../sinks/sink'
-import type { Spool } from './spool'
+import type { Position, Spool } from './spool'
 import { recordEnvelope, recordJson } from './spool-record'
 
 export interface SinkPumpOptions {
@@ -25,6 +25,9 @@ export interface SinkPumpOptions {
   /** A write, flush or decode failed (for metrics); the pump retries. */
   onError?: (sink: string, err: unknown) => void
 }
+
+/** A batch's write or flush failed. */
+interface Failed { err: unknown }
 
 export interface SinkPumpStats { sent: number, batches: number, failures: number, undecodable: number }
 
@@ -83,35 +86,67 @@ export class SinkPump {
   }
 
   async #run (): Promise<void> {
+    // Up to maxInFlight batches at once (a sink that says it takes concurrent writes), each read
+    // from where the one before ended; acknowledged in order, so the cursor only ever passes
+    // records the sink holds.
+    const most = Math.max(1, this.sink.maxInFlight ?? 1)
+    const inFlight: Array<{ next: Position, done: Promise<number | Failed> }> = []
+    let from: Position | undefined
     while (this.#running) {
-      const { records, next } = this.#spool.read(this.sink.name, this.#options.batch)
-      if (records.length === 0) {
+      while (inFlight.length < most) {
+        const { records, next } = this.#spool.read(this.sink.name, this.#options.batch, from)
+        if (records.length === 0) break
+        from = next
+        inFlight.push({ next, done: this.#send(records) })
+      }
+      const oldest = inFlight.shift()
+      if (oldest === undefined) {
         await new Promise<void>((resolve) => { this.#wake = resolve })
         continue
       }
-      let sent: number
-      try {
-        sent = this.sink.writeRaw !== undefined ? await this.#writeRaw(records) : await this.#writeParsed(records)
-        await this.sink.flush()
-      } catch (err) {
-        this.stats.failures++
-        this.#options.onError?.(this.sink.name, err)
-        this.#backoffMs = Math.min(this.#options.maxBackoffMs, this.#backoffMs === 0 ? this.#options.minBackoffMs : this.#backoffMs * 2)
-        // Full jitter, but never sooner than a receiver's Retry-After.
-        const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs
-        const delay = Math.max(Math.round(Math.random() * this.#backoffMs), typeof retryAfter === 'number' ? retryAfter : 0)
-        this.#options.log.warn({ code: 'SW_ERR_SINK', sink: this.sink.name, err, retry_in_ms: delay, backlog: this.#spool.stats().backlog[this.sink.name] }, 'sink write failed; retrying')
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay)
-          this.#wake = () => { if (!this.#running) { clearTimeout(timer); resolve() } }
-        })
+      const sent = await oldest.done
+      if (typeof sent === 'number') {
+        if (this.#backoffMs > 0) this.#options.log.info({ sink: this.sink.name }, 'sink writes again')
+        this.#backoffMs = 0
+        this.#spool.ack(this.sink.name, oldest.next)
+        this.stats.sent += sent
+        this.stats.batches++
         continue
       }
-      if (this.#backoffMs > 0) this.#options.log.info({ sink: this.sink.name }, 'sink writes again')
-      this.#backoffMs = 0
-      this.#spool.ack(this.sink.name, next)
+      // The later batches are not acknowledged either (at least once: they are sent again).
+      await Promise.all(inFlight.splice(0).map((b) => b.done))
+      from = undefined
+      const err = sent.err
+      this.stats.failures++
+      this.#options.onError?.(this.sink.name, err)
+      this.#backoffMs = Math.min(this.#options.maxBackoffMs, this.#backoffMs === 0 ? this.#options.minBackoffMs : this.#backoffMs * 2)
+      // Full jitter, but never sooner than a receiver's Retry-After.
+      const retryAfter = (err as { retryAfterMs?: unknown }).retryAfterMs
+      const delay = Math.max(Math.round(Math.random() * this.#backoffMs), typeof retryAfter === 'number' ? retryAfter : 0)
+      this.#options.log.warn({ code: 'SW_ERR_SINK', sink: this.sink.name, err, retry_in_ms: delay, backlog: this.#spool.stats().backlog[this.sink.name] }, 'sink write failed; retrying')
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay)
+        this.#wake = () => { if (!this.#running) { clearTimeout(timer); resolve() } }
+      })
+    }
+    // Stopping: what is still in flight finishes; what the sink took is acknowledged, in order.
+    for (const batch of inFlight) {
+      const sent = await batch.done
+      if (typeof sent !== 'number') break
+      this.#spool.ack(this.sink.name, batch.next)
       this.stats.sent += sent
       this.stats.batches++
+    }
+  }
+
+  /** Writes and flushes one batch; resolves with how many were written, or with the failure. */
+  async #send (records: readonly Buffer[]): Promise<number | Failed> {
+    try {
+      const sent = this.sink.writeRaw !== undefined ? await this.#writeRaw(records) : await this.#writeParsed(records)
+      await this.sink.flush()
+      return sent
+    } catch (err) {
+      return { err }
     }
   }
 

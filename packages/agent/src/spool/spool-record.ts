@@ -7,9 +7,14 @@
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
 
+/** The spool record of an event, as text (Spool.append writes it as UTF-8 straight into its buffer). */
+export function spoolRecordText (event: SidewatchEvent): string {
+  return `${event.id}\t${event.kind}\n${JSON.stringify(event)}`
+}
+
 /** The spool record of an event. */
 export function encodeSpoolRecord (event: SidewatchEvent): Buffer {
-  return Buffer.from(`${event.id}\t${event.kind}\n${JSON.stringify(event)}`)
+  return Buffer.from(spoolRecordText(event))
 }
 
 /** The event's JSON in a record. */

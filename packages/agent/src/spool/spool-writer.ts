@@ -11,7 +11,7 @@ import { AgentError } from '../errors'
 import type { Logger } from '../log'
 import type { SinkPump } from './sink-pump'
 import type { Spool } from './spool'
-import { encodeSpoolRecord } from './spool-record'
+import { spoolRecordText } from './spool-record'
 
 export class SpoolWriter {
   readonly #spool: Spool
@@ -30,7 +30,7 @@ export class SpoolWriter {
   async write (events: readonly SidewatchEvent[]): Promise<void> {
     if (events.length === 0) return
     try {
-      this.#spool.append(events.map(encodeSpoolRecord))
+      this.#spool.append(events.map(spoolRecordText))
     } catch (err) {
       throw err instanceof AgentError ? err : new AgentError('SW_ERR_SPOOL', `cannot write to the spool: ${(err as Error).message}`, { cause: err })
     }
@@ -75,6 +75,6 @@ export class SpoolWriter {
         count: 1,
       },
     } as SidewatchEvent
-    this.#spool.append([encodeSpoolRecord(alert)])
+    this.#spool.append([spoolRecordText(alert)])
   }
 }

@@ -69,9 +69,11 @@ const MAX_RECORD = 64 * 1024 * 1024
  */
 const TAIL_BYTES = 8 * 1024 * 1024
 const SEGMENT_NAME = /^(\d{8})\.seg$/
-const EMPTY = Buffer.alloc(0)
+const DROPPED: TailChunk = { seg: -1, off: 0, buf: Buffer.alloc(0) }
 
 interface Segment { n: number, bytes: number, records: number }
+/** One append in the memory tail: its bytes as written at `off` in segment `seg`. */
+interface TailChunk { seg: number, off: number, buf: Buffer }
 
 export class Spool {
   readonly #dir: string
@@ -87,10 +89,11 @@ export class Spool {
   #closed = false
   #cursorsSavedAt = -Infinity
   #cursorsDirty = false
-  /** The memory tail: each record's position and payload, oldest first from #tailHead. */
-  #tailSeg: number[] = []
-  #tailOff: number[] = []
-  #tailPayload: Buffer[] = []
+  /**
+   * The memory tail: the newest appends as written (headers and payloads), oldest first from
+   * #tailHead. One buffer per append, not one per record: few objects for the collector to trace.
+   */
+  #tail: TailChunk[] = []
   #tailHead = 0
   #tailBytes = 0
 
@@ -115,32 +118,39 @@ export class Spool {
     return spool
   }
 
-  /** Appends payloads (one record each); written to the file before this returns. */
-  append (payloads: readonly Buffer[]): void {
+  /**
+   * Appends payloads (one record each; a string is written as its UTF-8 bytes); written to the
+   * file before this returns.
+   */
+  append (payloads: ReadonlyArray<Buffer | string>): void {
     if (this.#closed) throw new AgentError('SW_ERR_SPOOL', 'the spool is closed')
     if (payloads.length === 0) return
+    const lengths = new Array<number>(payloads.length)
     let size = 0
-    for (const p of payloads) {
-      if (p.length > MAX_RECORD) throw new AgentError('SW_ERR_SPOOL', `a record of ${p.length} bytes is over the spool's limit of ${MAX_RECORD}`)
-      size += HEADER + p.length
+    for (let i = 0; i < payloads.length; i++) {
+      const p = payloads[i] as Buffer | string
+      const length = typeof p === 'string' ? Buffer.byteLength(p) : p.length
+      if (length > MAX_RECORD) throw new AgentError('SW_ERR_SPOOL', `a record of ${length} bytes is over the spool's limit of ${MAX_RECORD}`)
+      lengths[i] = length
+      size += HEADER + length
     }
     let current = this.#segments[this.#segments.length - 1] as Segment
     if (current.bytes > 0 && current.bytes + size > this.#segmentBytes) current = this.#roll()
     this.#makeRoom(size)
-    const buf = Buffer.allocUnsafe(size)
+    const buf = Buffer.allocUnsafeSlow(size)
     let at = 0
     for (let i = 0; i < payloads.length; i++) {
-      const p = payloads[i] as Buffer
-      buf.writeUInt32LE(p.length, at)
-      buf.writeUInt32LE(crc32(p), at + 4)
-      p.copy(buf, at + HEADER)
-      this.#tailSeg.push(current.n)
-      this.#tailOff.push(current.bytes + at)
-      this.#tailPayload.push(p)
-      this.#tailBytes += p.length
-      at += HEADER + p.length
+      const p = payloads[i] as Buffer | string
+      const length = lengths[i] as number
+      if (typeof p === 'string') buf.write(p, at + HEADER, length, 'utf8')
+      else p.copy(buf, at + HEADER)
+      buf.writeUInt32LE(length, at)
+      buf.writeUInt32LE(crc32(buf.subarray(at + HEADER, at + HEADER + length)), at + 4)
+      at += HEADER + length
     }
     for (let done = 0; done < size;) done += writeSync(this.#fd, buf, done, size - done)
+    this.#tail.push({ seg: current.n, off: current.bytes, buf })
+    this.#tailBytes += size
     current.bytes += size
     current.records += payloads.length
     this.#bytes += size
@@ -148,21 +158,21 @@ export class Spool {
     this.#trimTail()
   }
 
-  /** Up to `max` records for `sink` from its cursor (fewer at the end of what is spooled). */
-  read (sink: string, max: number): SpoolBatch {
-    let [segment, offset] = this.#cursor(sink)
+  /**
+   * Up to `max` records for `sink` from its cursor, or from `from` (a position this spool gave
+   * out as a batch's `next`, for a sink that has batches in flight); fewer at the end of what is
+   * spooled.
+   */
+  read (sink: string, max: number, from?: Position): SpoolBatch {
+    let [segment, offset] = from ?? this.#cursor(sink)
     const last = this.#segments[this.#segments.length - 1] as Segment
     // The end of a closed segment is the start of the next one.
     if (segment < last.n && offset >= (this.#segments.find((s) => s.n === segment)?.bytes ?? 0)) {
       const later = this.#segments.find((s) => s.n > segment)
       if (later !== undefined) { segment = later.n; offset = 0 }
     }
-    const i = this.#tailIndexOf(segment, offset)
-    if (i >= 0) {
-      const end = Math.min(this.#tailPayload.length, i + max)
-      const next: Position = end < this.#tailPayload.length ? [this.#tailSeg[end] as number, this.#tailOff[end] as number] : [last.n, last.bytes]
-      return { records: this.#tailPayload.slice(i, end), next }
-    }
+    const fromTail = this.#readTail(segment, offset, max)
+    if (fromTail !== undefined) return fromTail
     const records: Buffer[] = []
     for (const seg of this.#segments) {
       if (records.length >= max) break
@@ -326,32 +336,58 @@ export class Spool {
   #trimTail (): void {
     const first = (this.#segments[0] as Segment).n
     let head = this.#tailHead
-    const n = this.#tailPayload.length
-    while (head < n && (this.#tailBytes > TAIL_BYTES || (this.#tailSeg[head] as number) < first)) {
-      this.#tailBytes -= (this.#tailPayload[head] as Buffer).length
-      this.#tailPayload[head] = EMPTY
+    const n = this.#tail.length
+    while (head < n && (this.#tailBytes > TAIL_BYTES || (this.#tail[head] as TailChunk).seg < first)) {
+      this.#tailBytes -= (this.#tail[head] as TailChunk).buf.length
       head++
     }
-    this.#tailHead = head
-    if (head >= 4096 && head * 2 >= n) {
-      this.#tailSeg = this.#tailSeg.slice(head)
-      this.#tailOff = this.#tailOff.slice(head)
-      this.#tailPayload = this.#tailPayload.slice(head)
-      this.#tailHead = 0
+    if (head > 0 && head * 2 >= n) {
+      this.#tail = this.#tail.slice(head)
+      head = 0
+    } else {
+      for (let i = this.#tailHead; i < head; i++) this.#tail[i] = DROPPED
     }
+    this.#tailHead = head
   }
 
-  /** The tail index of the record at (segment, offset), or -1 when it is not in the tail. */
-  #tailIndexOf (segment: number, offset: number): number {
+  /**
+   * Up to `max` records from the memory tail, from the record at (segment, offset); undefined
+   * when that record is not in the tail (read the files then).
+   */
+  #readTail (segment: number, offset: number, max: number): SpoolBatch | undefined {
     let lo = this.#tailHead
-    let hi = this.#tailPayload.length
+    let hi = this.#tail.length
+    // The last chunk that starts at or before the position.
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      const s = this.#tailSeg[mid] as number
-      if (s < segment || (s === segment && (this.#tailOff[mid] as number) < offset)) lo = mid + 1
+      const c = this.#tail[mid] as TailChunk
+      if (c.seg < segment || (c.seg === segment && c.off <= offset)) lo = mid + 1
       else hi = mid
     }
-    return lo < this.#tailPayload.length && this.#tailSeg[lo] === segment && this.#tailOff[lo] === offset ? lo : -1
+    let i = lo - 1
+    if (i < this.#tailHead) return undefined
+    let chunk = this.#tail[i] as TailChunk
+    if (chunk.seg !== segment || offset >= chunk.off + chunk.buf.length) return undefined
+    let at = offset - chunk.off
+    const records: Buffer[] = []
+    for (;;) {
+      const buf = chunk.buf
+      while (at < buf.length && records.length < max) {
+        const length = buf.readUInt32LE(at)
+        records.push(buf.subarray(at + HEADER, at + HEADER + length))
+        at += HEADER + length
+      }
+      if (records.length >= max || i + 1 >= this.#tail.length) break
+      chunk = this.#tail[++i] as TailChunk
+      at = 0
+    }
+    return { records, next: at < chunk.buf.length ? [chunk.seg, chunk.off + at] : this.#after(chunk) }
+  }
+
+  /** The position after a tail chunk: the start of the next chunk, or the end of the spool. */
+  #after (chunk: TailChunk): Position {
+    const last = this.#segments[this.#segments.length - 1] as Segment
+    return chunk.seg === last.n && chunk.off + chunk.buf.length === last.bytes ? [last.n, last.bytes] : [chunk.seg, chunk.off + chunk.buf.length]
   }
 
   #deleteRead (): void {
