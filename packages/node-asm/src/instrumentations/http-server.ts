@@ -181,7 +181,7 @@ function patchRequestEmit (proto: Record<string, unknown>): void {
   const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
   const emit = function (this: { listenerCount: (event: unknown) => number }, event: unknown): unknown {
     const request = (this as unknown as Record<symbol, RequestContext | undefined>)[kRequest]
-    if (request === undefined || currentRequest() === request || this.listenerCount(event) === 0) {
+    if (request === undefined || this.listenerCount(event) === 0 || currentRequest() === request) {
       return original.apply(this, arguments as unknown as unknown[])
     }
     const args = arguments as unknown as unknown[]
@@ -193,26 +193,67 @@ function patchRequestEmit (proto: Record<string, unknown>): void {
   patchedRequestPrototypes.add(proto)
 }
 
-/** Restores the request prototypes (with the servers', at disable). */
+/** Restores the request and response prototypes (with the servers', at disable). */
 function unpatchRequestPrototypes (): void {
   for (const proto of patchedRequestPrototypes) unpatchEmit(proto)
   patchedRequestPrototypes.clear()
+  for (const proto of patchedResponsePrototypes) unpatchEmit(proto)
+  patchedResponsePrototypes.clear()
 }
 
 /**
- * One 'close' listener: a ServerResponse emits 'close' once, after 'finish' when the response
- * was sent, or when the connection went away first (then `status` stays unset if nothing was sent).
+ * The end of a request: a ServerResponse emits 'close' once, after 'finish' when the response
+ * was sent, or when the connection went away first (then `status` stays unset if nothing was
+ * sent). The response's prototype gets an `emit` (once per prototype) that notices 'close' for a
+ * response carrying a context, before its listeners run — where a listener added at the start
+ * of the request would have run — without a listener and its closure per request. A response
+ * with an `emit` of its own, or whose prototype cannot be changed, gets a 'close' listener.
  */
+const kResponse = Symbol('sidewatch.response')
+const patchedResponsePrototypes = new Set<Record<string, unknown>>()
+
 function watchResponse (ctx: HttpServerContext, res: ServerResponse): void {
-  res.once('close', () => {
-    try {
-      if (res.writableEnded === true || res.headersSent) ctx.status = res.statusCode
-      ctx.durationMs = performance.now() - ctx.startedAt
-    } catch (err) {
-      internalError('reading a finished response', err)
+  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
+  if (proto !== null && !Object.prototype.hasOwnProperty.call(res, 'emit') && (isWrapped(proto.emit) || patchResponseEmit(proto))) {
+    (res as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse] = ctx
+    return
+  }
+  res.once('close', () => { finishResponse(ctx, res) })
+}
+
+function patchResponseEmit (proto: Record<string, unknown>): boolean {
+  const original = proto.emit
+  if (typeof original !== 'function') return false
+  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
+  const emit = function (this: ServerResponse, event: unknown): unknown {
+    if (event === 'close') {
+      const ctx = (this as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse]
+      if (ctx !== undefined) {
+        (this as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse] = undefined
+        finishResponse(ctx, this)
+      }
     }
-    publish(finish, ctx)
-  })
+    return (original as AnyFunction).apply(this, arguments as unknown as unknown[])
+  }
+  Object.defineProperty(emit, kOriginal, { value: original })
+  try {
+    Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
+    if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
+  } catch {
+    return false // a frozen prototype
+  }
+  patchedResponsePrototypes.add(proto)
+  return true
+}
+
+function finishResponse (ctx: HttpServerContext, res: ServerResponse): void {
+  try {
+    if (res.writableEnded === true || res.headersSent) ctx.status = res.statusCode
+    ctx.durationMs = performance.now() - ctx.startedAt
+  } catch (err) {
+    internalError('reading a finished response', err)
+  }
+  publish(finish, ctx)
 }
 
 function publish (channel: TypedChannel<HttpServerContext>, ctx: HttpServerContext): void {

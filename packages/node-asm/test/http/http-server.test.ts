@@ -25,6 +25,24 @@ t.test('patch and unpatch are symmetric; nothing is patched before enable()', as
   t.equal(http.Server.prototype.emit, EventEmitter.prototype.emit)
 })
 
+t.test('the request and response prototypes patched while serving are restored at disable', async (t) => {
+  const instrumentations = new Instrumentations(httpServerInstrumentations)
+  instrumentations.enable()
+  const seen = watchServer()
+  const server = http.createServer((req, res) => { res.end('ok') })
+  const base = await listen(server)
+  t.equal(await (await fetch(base)).text(), 'ok')
+  await seen.finished('/')
+  t.equal(isWrapped(http.ServerResponse.prototype.emit), true, 'response prototype patched once a request was served')
+  t.equal(isWrapped(http.IncomingMessage.prototype.emit), true, 'request prototype too')
+  seen.off()
+  await close(server)
+  instrumentations.disable()
+  t.equal(Object.prototype.hasOwnProperty.call(http.ServerResponse.prototype, 'emit'), false, 'own emit removed from the response prototype')
+  t.equal(Object.prototype.hasOwnProperty.call(http.IncomingMessage.prototype, 'emit'), false)
+  t.equal(http.ServerResponse.prototype.emit, EventEmitter.prototype.emit)
+})
+
 t.test('plain http server', async (t) => {
   const instrumentations = new Instrumentations(httpServerInstrumentations)
   instrumentations.enable()
@@ -95,6 +113,29 @@ t.test('plain http server', async (t) => {
     t.equal(finish.status, undefined, 'no status when nothing was sent')
     await sleep(20)
     t.equal(seen.finishes.length, 1)
+  })
+
+  t.test('finish once, whether the response emits through its prototype or has an emit of its own', async (t) => {
+    const seen = watchServer()
+    t.teardown(() => seen.off())
+    const server = http.createServer((req, res) => {
+      if (req.url === '/own-emit') {
+        // An object-level emit (as some instrumentation or test doubles set): the fallback listener.
+        const original = res.emit
+        res.emit = function (this: typeof res, ...args: Parameters<typeof res.emit>) { return original.apply(this, args) } as typeof res.emit
+      }
+      res.end('ok')
+    })
+    const base = await listen(server)
+    t.teardown(() => close(server))
+    for (const path of ['/proto-emit', '/own-emit']) {
+      t.equal(await (await fetch(`${base}${path}`)).text(), 'ok')
+      const finish = await seen.finished(path)
+      t.equal(finish.status, 200, `${path}: status`)
+      t.ok(typeof finish.durationMs === 'number' && finish.durationMs >= 0, `${path}: duration`)
+    }
+    await sleep(20)
+    t.equal(seen.finishes.length, 2, 'one finish per request')
   })
 
   t.test('currentRequest() across awaits, timers, promise chains and body events: no cross-talk', async (t) => {
