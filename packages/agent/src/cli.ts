@@ -13,6 +13,7 @@ import type * as RulesModule from './commands/rules'
 import type * as CollectModule from './commands/collect'
 import type * as ExecModule from './commands/exec'
 import type * as CloudtrailModule from './commands/cloudtrail'
+import type * as InjectModule from './commands/inject'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -30,6 +31,8 @@ Usage:
   sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
   sidewatch-agent exec [--agent ADDR] -- CMD [ARGS...]
   sidewatch-agent cloudtrail PATH... [--rules FILE]...
+  sidewatch-agent inject --task-definition FILE [--image IMAGE] [--key-parameter ARN]
+  sidewatch-agent inject --pod FILE [--image IMAGE] [--key-secret NAME[:KEY]]
   sidewatch-agent help [COMMAND]
   sidewatch-agent --version
 
@@ -49,6 +52,7 @@ const COMMANDS: Record<string, () => Command> = {
   collect: () => { const m = require('./commands/collect') as typeof CollectModule; return { run: m.collectCommand, usage: m.COLLECT_USAGE } },
   exec: () => { const m = require('./commands/exec') as typeof ExecModule; return { run: m.execCommand, usage: m.EXEC_USAGE } },
   cloudtrail: () => { const m = require('./commands/cloudtrail') as typeof CloudtrailModule; return { run: m.cloudtrailCommand, usage: m.CLOUDTRAIL_USAGE } },
+  inject: () => { const m = require('./commands/inject') as typeof InjectModule; return { run: m.injectCommand, usage: m.INJECT_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {
