@@ -29,7 +29,8 @@ stdin. Notes on what is left to do go to stderr.
   --cluster NAME          Kubernetes: the cluster name events carry (SIDEWATCH_CLUSTER)
   --sink SPEC             the agent's sinks, repeatable (default sqlite in the container and
                           jsonl:- to the log driver)
-  --app NAME              wire only this container to the agent, repeatable (default: all)
+  --app NAME              wire only this container to the agent, repeatable (default: the ones
+                          wired before, else every container)
   -h, --help              this help
 
 What changes: the task gets pidMode "task" (the pod shareProcessNamespace: true); the agent

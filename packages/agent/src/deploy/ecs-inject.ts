@@ -87,7 +87,7 @@ export function injectTaskDefinition (input: Json, options: InjectOptions = {}):
   checkOptions(options)
 
   const existing = defs.find((c) => c.name === AGENT_CONTAINER)
-  const apps = appContainers(defs, options.apps)
+  const apps = appContainers(defs, options.apps, existing !== undefined)
   const out: Json = {}
   for (const [key, value] of Object.entries(input)) if (!READ_ONLY_KEYS.includes(key)) out[key] = value
   out.pidMode = 'task'
@@ -114,9 +114,13 @@ function checkOptions (options: InjectOptions): void {
   }
 }
 
-function appContainers (defs: Json[], names: string[] | undefined): Json[] {
+/** The named containers; by default the ones wired before (depending on the agent), else all but the agent. */
+function appContainers (defs: Json[], names: string[] | undefined, injected: boolean): Json[] {
   const others = defs.filter((c) => c.name !== AGENT_CONTAINER)
-  if (names === undefined) return others
+  if (names === undefined) {
+    const wired = others.filter((c) => Array.isArray(c.dependsOn) && (c.dependsOn as Dependency[]).some((d) => d.containerName === AGENT_CONTAINER))
+    return injected && wired.length > 0 ? wired : others
+  }
   for (const name of names) {
     if (name === AGENT_CONTAINER) throw new AgentError('SW_ERR_USAGE', `--app ${name}: that is the agent's own container`)
     if (!others.some((c) => c.name === name)) {

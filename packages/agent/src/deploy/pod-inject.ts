@@ -52,11 +52,12 @@ export interface PodDocuments {
 
 /** JSON when the text is a JSON object, else YAML (one or more documents). */
 export function parsePodDocuments (text: string, source = 'the pod spec'): PodDocuments {
+  let jsonError: Error | undefined
   if (text.trimStart().startsWith('{')) {
     try {
       return { format: 'json', docs: [JSON.parse(text)] }
     } catch (err) {
-      throw bad(`${source} is not JSON: ${(err as Error).message}`)
+      jsonError = err as Error // JSON documents separated by --- are YAML
     }
   }
   const yaml = require('yaml') as typeof Yaml
@@ -65,6 +66,7 @@ export function parsePodDocuments (text: string, source = 'the pod spec'): PodDo
   const out: unknown[] = []
   for (const doc of docs) {
     const error = doc.errors[0]
+    if (error !== undefined && jsonError !== undefined) throw bad(`${source} is not JSON: ${jsonError.message}`)
     if (error !== undefined) throw bad(`${source} is not YAML or JSON: ${error.message.split('\n')[0] ?? error.message}`)
     const value: unknown = doc.toJS()
     if (value !== null && value !== undefined) out.push(value)
@@ -126,7 +128,7 @@ export function injectPodSpec (spec: Json, options: PodInjectOptions = {}, where
   const all = [...containers, ...inits] as Json[]
   const existing = all.find((c) => c.name === AGENT_CONTAINER)
   const agent = agentContainer(existing, options)
-  const apps = appContainers(containers as Json[], options.apps)
+  const apps = appContainers(containers as Json[], options.apps, existing !== undefined)
 
   spec.shareProcessNamespace = true
   spec.containers = (containers as Json[]).map((c) => apps.includes(c) ? wireApp(c, where, notes) : c)
@@ -148,9 +150,13 @@ export function injectPodSpec (spec: Json, options: PodInjectOptions = {}, where
   return notes
 }
 
-function appContainers (containers: Json[], names: string[] | undefined): Json[] {
+/** The named containers; by default the ones wired before (with SIDEWATCH_AGENT), else all but the agent. */
+function appContainers (containers: Json[], names: string[] | undefined, injected: boolean): Json[] {
   const others = containers.filter((c) => c.name !== AGENT_CONTAINER)
-  if (names === undefined) return others
+  if (names === undefined) {
+    const wired = others.filter((c) => Array.isArray(c.env) && (c.env as EnvVar[]).some((e) => e.name === 'SIDEWATCH_AGENT'))
+    return injected && wired.length > 0 ? wired : others
+  }
   for (const name of names) {
     if (!others.some((c) => c.name === name)) throw new AgentError('SW_ERR_USAGE', `--app ${name}: no container of that name; the pod has ${others.map((c) => String(c.name)).join(', ')}`)
   }
