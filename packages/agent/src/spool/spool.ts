@@ -62,12 +62,13 @@ const HEADER = 8
 const CURSOR_SAVE_MS = 200
 /** Bytes read from a segment at a time. */
 const READ_CHUNK = 1024 * 1024
+const MIN_READ = 16 * 1024
 const MAX_RECORD = 64 * 1024 * 1024
 /**
  * The newest records are also kept in memory, up to this many bytes: a sink that keeps up reads
  * them from there instead of from the file.
  */
-const TAIL_BYTES = 8 * 1024 * 1024
+const TAIL_BYTES = 4 * 1024 * 1024
 const SEGMENT_NAME = /^(\d{8})\.seg$/
 const DROPPED: TailChunk = { seg: -1, off: 0, buf: Buffer.alloc(0) }
 
@@ -180,7 +181,10 @@ export class Spool {
       if (seg.n > segment) { segment = seg.n; offset = 0 }
       while (offset < seg.bytes && records.length < max) {
         // A chunk at a time; a record longer than the chunk is read whole on its own.
-        let data = this.#readSegment(seg.n, offset, Math.min(seg.bytes, offset + READ_CHUNK))
+        // As many bytes as the records still wanted take on average in this segment (plus a
+        // little), not a fixed chunk: the buffer lives as long as the sink holds the batch.
+        const want = Math.ceil((max - records.length) * (seg.bytes / Math.max(1, seg.records)) * 1.1) + HEADER
+        let data = this.#readSegment(seg.n, offset, Math.min(seg.bytes, offset + Math.min(READ_CHUNK, Math.max(want, MIN_READ))))
         if (data.length >= HEADER && HEADER + data.readUInt32LE(0) > data.length) {
           data = this.#readSegment(seg.n, offset, offset + HEADER + data.readUInt32LE(0))
         }
