@@ -23,10 +23,6 @@ export const DEFAULT_STREAM = 'SIDEWATCH'
 const PUBLISH_TIMEOUT_MS = 5000
 const PENDING_LIMIT = 256 * 1024
 
-const ERROR_KEY = Buffer.from('"error"')
-const DUPLICATE_KEY = Buffer.from('"duplicate"')
-const SEQ_KEY = Buffer.from('"seq":')
-
 export interface NatsTarget { servers: string, stream: string, user?: string, pass?: string }
 
 /** `nats://[user:pass@]host:port[?stream=NAME]` → where to connect. */
@@ -155,16 +151,19 @@ export class NatsSink implements Sink {
       this.#settle(batchNo, new Error(code === 503 ? 'no JetStream stream takes sidewatch.> (503 no responders)' : `JetStream answered status ${code}`))
       return
     }
-    const data = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength)
-    // The usual PubAck, `{"stream":"SIDEWATCH","seq":N}`, is taken without parsing it.
-    if (data.indexOf(ERROR_KEY) < 0 && data.indexOf(DUPLICATE_KEY) < 0 && data[0] === 0x7b && data.indexOf(SEQ_KEY) > 0) {
+    const data = msg.data
+    // The usual PubAck, `{"stream":"SIDEWATCH","seq":N}`, is taken without parsing it: it starts
+    // with `{"s` (an error starts `{"error"`) and ends in a digit and `}` (a repeat ends
+    // `"duplicate":true}`, an ack with a domain in `"}`); anything else is parsed.
+    const end = data.length
+    if (data[0] === 0x7b && data[2] === 0x73 && data[end - 1] === 0x7d && (data[end - 2] as number) >= 0x30 && (data[end - 2] as number) <= 0x39) {
       batch.acked[i] = 1
       if (--batch.left === 0) this.#settle(batchNo)
       return
     }
     let ack: { error?: { code?: number, description?: string }, duplicate?: boolean }
     try {
-      ack = JSON.parse(data.toString('utf8'))
+      ack = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
     } catch {
       this.#settle(batchNo, new Error('JetStream sent an acknowledgement that is not JSON'))
       return

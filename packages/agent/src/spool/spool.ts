@@ -58,8 +58,11 @@ export interface SpoolStats {
 }
 
 const HEADER = 8
-/** The cursors file is rewritten at most this often while sinks acknowledge. */
-const CURSOR_SAVE_MS = 200
+/**
+ * The cursors file is rewritten at most this often while sinks acknowledge (a write and a rename,
+ * ~2 ms each on a small VM's disk); after a crash a sink gets up to this much again.
+ */
+const CURSOR_SAVE_MS = 1000
 /** Bytes read from a segment at a time. */
 const READ_CHUNK = 1024 * 1024
 const MIN_READ = 16 * 1024
