@@ -39,7 +39,23 @@ def leave_request(token):
 
 class RequestContext(object):
     """method, url (path and query), client and local (host, port), user_agent; `route` and
-    `inputs` come from readers; `notable` (report the request) and `blocked` are set by hooks."""
+    `inputs` come from readers; `notable` (report the request) and `blocked` are set by hooks.
+
+    A request that reaches no hooked call costs its creation and nothing else: the defaults are
+    class attributes, and the id, the inputs and the route are made when first read."""
+
+    notable = False
+    blocked = False
+    block_error = None
+    environ = None          # the WSGI environ, for the WSGI readers
+    body = None             # a buffered form or JSON body
+    _id = None
+    _inputs = None          # the flattened inputs, a list once read
+    _seen = None
+    _initial = ()           # one-shot readers: the request's own inputs
+    _late = ()              # readers re-run at each read until they return True (route params)
+    _route = None
+    _route_reader = None
 
     def __init__(self, method, url, client=None, local=None, user_agent=None):
         self.method = method
@@ -47,34 +63,24 @@ class RequestContext(object):
         self.client = client
         self.local = local
         self.user_agent = user_agent
-        self.notable = False
-        self.blocked = False
-        self.block_error = None
-        self._n = next(_counter)
-        self._id = None
-        self._inputs = []
-        self._initial = []      # one-shot readers: the request's own inputs
-        self._late = []         # readers re-run at each read until they return True (route params)
-        self._route = None
-        self._route_reader = None
-        self._seen = set()
-        self.environ = None     # the WSGI environ, for the WSGI readers
-        self.body = None        # a buffered form or JSON body
 
     @property
     def id(self):
         if self._id is None:
-            self._id = '%s-%s' % (_ID_PREFIX, _base36(self._n))
+            self._id = '%s-%s' % (_ID_PREFIX, _base36(next(_counter)))
         return self._id
 
     @property
     def inputs(self):
+        if self._inputs is None:
+            self._inputs = []
+            self._seen = set()
         if self._initial:
-            readers, self._initial = self._initial, []
+            readers, self._initial = self._initial, ()
             for reader in readers:
                 _run(reader, self)
         if self._late:
-            self._late = [reader for reader in self._late if not _run(reader, self)]
+            self._late = tuple(reader for reader in self._late if not _run(reader, self))
         return self._inputs
 
     @property
@@ -88,7 +94,10 @@ class RequestContext(object):
         return self._route
 
     def add_reader(self, reader, late=False):
-        (self._late if late else self._initial).append(reader)
+        if late:
+            self._late = self._late + (reader,)
+        else:
+            self._initial = self._initial + (reader,)
 
     def set_route(self, route):
         self._route = route
@@ -98,6 +107,9 @@ class RequestContext(object):
 
     def add_inputs(self, source, value, prefix=None):
         """Flattens `value` into inputs named `<prefix>.<key>.<index>...` (prefix: the source)."""
+        if self._inputs is None:
+            self._inputs = []
+            self._seen = set()
         if len(self._inputs) >= MAX_INPUTS:
             return
         try:

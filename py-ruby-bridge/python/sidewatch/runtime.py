@@ -78,6 +78,7 @@ class Bridge(object):
     def after_fork_in_child(self):
         self.reporter.after_fork_in_child()
         self.summary.__init__()
+        self.timer.after_fork_in_child()
 
 
 class _Inactive(object):
@@ -133,7 +134,8 @@ def active_request_report():
     bridge = _running[0]
     if bridge is None or not bridge.enabled:
         return None
-    bridge.timer.ensure_running()
+    if not bridge.timer.running:
+        bridge.timer.ensure_running()
     return bridge.request_report
 
 

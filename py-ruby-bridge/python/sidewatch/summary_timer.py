@@ -1,6 +1,5 @@
 """Sends the http.summary window every `interval_ms` from a daemon thread, started at the first
 request (and again in a forked child, whose threads did not survive the fork)."""
-import os
 import threading
 
 from .thread_role import mark_bridge_thread
@@ -12,13 +11,20 @@ class SummaryTimer(object):
         self.interval = interval_ms / 1000.0
         self.flush = flush
         self._stop = threading.Event()
-        self._pid = None
+        self._lock = threading.Lock()
+        self.running = False    # read on every request: True once this process has the thread
 
     def ensure_running(self):
-        if self._pid == os.getpid() or self._stop.is_set():
-            return
-        self._pid = os.getpid()
+        with self._lock:
+            if self.running or self._stop.is_set():
+                return
+            self.running = True
         threading.Thread(target=self._run, name='sidewatch-summary', daemon=True).start()
+
+    def after_fork_in_child(self):
+        """The parent's thread did not survive the fork: the child's first request starts its own."""
+        self._lock = threading.Lock()
+        self.running = False
 
     def _run(self):
         mark_bridge_thread()

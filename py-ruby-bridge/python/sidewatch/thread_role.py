@@ -2,25 +2,33 @@
 connects and file opens are not the application's)."""
 import threading
 
-_local = threading.local()
+
+class _Role(threading.local):
+    bridge = False   # a thread of the bridge (reporter, summary timer)
+    busy = False     # the hooks skip this thread now: in a hook already, or a bridge thread
+
+
+_local = _Role()
 
 
 def mark_bridge_thread():
     _local.bridge = True
+    _local.busy = True
 
 
 def is_bridge_thread():
-    return getattr(_local, 'bridge', False)
+    return _local.bridge
 
 
 class InHook(object):
-    """Re-entrancy guard: audit events raised by the hook's own work are not judged again."""
+    """Re-entrancy guard: audit events raised by the hook's own work are not judged again, and a
+    bridge thread's are never judged. (The audit hook inlines `enter` for speed.)"""
 
     __slots__ = ()
 
     @staticmethod
     def enter():
-        if getattr(_local, 'busy', False) or getattr(_local, 'bridge', False):
+        if _local.busy:
             return False
         _local.busy = True
         return True

@@ -1,7 +1,8 @@
 """WSGI middleware: `app.wsgi_app = sidewatch.WSGIMiddleware(app.wsgi_app)` (Flask) or wrap any WSGI
 callable. For each request it holds a RequestContext in the contextvars variable while the app
 runs, so hooked calls are judged against the request's inputs (query, path, headers, cookies,
-form and JSON body, and Flask/werkzeug route parameters), and reports the request when it ends.
+form and JSON body, and Flask/werkzeug route parameters), and reports the request when it ends,
+with Flask's route template when werkzeug's Request has one.
 
 Block mode: a call stopped by the bridge raises Blocked; whether the app lets it escape or catches
 it (a 500 of its own), the response is replaced by a 403 as long as it has not started. The
@@ -9,98 +10,189 @@ status and headers the app gives start_response are held until the app returns, 
 still be replaced. A response that streams (a generator body) and is blocked while streaming is
 cut short instead: its status is already on the wire."""
 import io
-import sys
+import re
 import time
 
 from . import block_response
 from .errors import Blocked
-from .flask_routes import flask_app_of, watch_routes
-from .request_context import RequestContext, enter_request, leave_request
+from .request_context import RequestContext, _current
 from .request_inputs import MAX_BODY, add_body_inputs, add_header_inputs, add_url_inputs, wants_body
 from .runtime import active_request_report
 from .warn import internal_error
+
+_perf_counter = time.perf_counter
+# A content type wants_body might accept (most requests have none, or text/plain from wsgiref).
+_MAY_HAVE_BODY = re.compile('json|x-www-form-urlencoded').search
 
 
 class WSGIMiddleware(object):
     def __init__(self, app):
         self.app = app
-        flask_app = flask_app_of(app)
-        if flask_app is not None:
-            watch_routes(flask_app)
 
     def __call__(self, environ, start_response):
         report = active_request_report()
         if report is None or 'sidewatch.request' in environ:
             return self.app(environ, start_response)
         try:
-            request = _request(environ)
+            request = WSGIRequest(environ, start_response)
         except Exception as err:
             internal_error('reading a WSGI request', err)
             return self.app(environ, start_response)
         environ['sidewatch.request'] = request
-        started = time.perf_counter()
-        held = []
-
-        def hold_start_response(status, headers, exc_info=None):
-            if exc_info is not None and held and held[0] is None:
-                raise exc_info[1].with_traceback(exc_info[2])
-            held[:] = [(status, headers, exc_info)]
-            return _late_write(held, start_response)
-
-        token = enter_request(request)
+        token = _current.set(request)
         try:
             try:
-                result = self.app(environ, hold_start_response)
+                result = self.app(environ, request.hold)
             except Blocked:
                 result = None
         finally:
-            leave_request(token)
+            _current.reset(token)
         if request.blocked:
             if result is not None and hasattr(result, 'close'):
                 _close(result)
-            return _blocked(request, report, started, start_response, held)
-        status = _status(held)
-        _send_held(held, start_response)
-        return _Body(result, request, report, started, status)
-
-
-def _request(environ):
-    path = environ.get('PATH_INFO', '') or ''
-    if not path.isascii():
-        try:
-            path = path.encode('latin-1').decode('utf-8')
-        except UnicodeError:
-            pass
-    query = environ.get('QUERY_STRING', '')
-    remote = environ.get('REMOTE_ADDR')
-    server = environ.get('SERVER_NAME')
-    request = RequestContext(environ.get('REQUEST_METHOD', 'GET'), path + ('?' + query if query else ''),
-                             (remote, _int(environ.get('REMOTE_PORT'))) if remote else None,
-                             (server, _int(environ.get('SERVER_PORT'))) if server else None,
-                             environ.get('HTTP_USER_AGENT'))
-    request.environ = environ
-    request.body = _buffer_body(environ)
-    request.add_reader(_read_own)
-    request.add_reader(_read_route_params, late=True)
-    request.set_route_reader(lambda: _route(environ))
-    return request
+            return _blocked(request, report)
+        request.send_held()
+        return _Body(result, request, report)
 
 
 def _read_own(ctx):
     """The request's own inputs: path, query, headers, cookies and a form or JSON body."""
-    environ = ctx.environ
-    query = environ.get('QUERY_STRING', '')
-    add_url_inputs(ctx, ctx.url[:len(ctx.url) - len(query) - 1] if query else ctx.url, query)
-    add_header_inputs(ctx, _headers(environ))
+    add_url_inputs(ctx, ctx.path, ctx.query)
+    add_header_inputs(ctx, _headers(ctx.environ))
     if ctx.body:
-        add_body_inputs(ctx, environ.get('CONTENT_TYPE'), ctx.body)
+        add_body_inputs(ctx, ctx.environ.get('CONTENT_TYPE'), ctx.body)
+
+
+def _read_route_params(ctx):
+    """werkzeug (Flask) keeps its Request in the environ while the app runs; its view_args are
+    the route parameters. Re-read until they are there."""
+    req = ctx.environ.get('werkzeug.request')
+    args = getattr(req, 'view_args', None) if req is not None else None
+    if args:
+        ctx.add_inputs('params', dict(args))
+        return True
+    return False
+
+
+class WSGIRequest(RequestContext):
+    """The RequestContext of one WSGI request. It keeps the raw environ values it needs and
+    decodes them when asked (most requests are only counted: method, route and status).
+
+    The status and headers the app gives start_response (`hold`) are held until the app returns
+    (`send_held`), so a blocked request can still be answered 403. The route template is read
+    from werkzeug's Request (Flask's `url_rule`), noted when the app starts its response: Flask
+    clears `environ['werkzeug.request']` before its wsgi_app returns."""
+
+    _initial = (_read_own,)
+    _late = (_read_route_params,)
+    _held = None            # (status, headers, exc_info) given by the app, not sent yet
+    _sent = False
+    _server_write = None    # the server's write() once the held response is sent
+    _status_line = None
+    _werkzeug = None        # werkzeug's Request, noted at start_response
+
+    def __init__(self, environ, start_response):
+        self.started = _perf_counter()
+        self.environ = environ
+        self._start_response = start_response
+        get = environ.get
+        self.method = get('REQUEST_METHOD', 'GET')
+        self._raw_path = get('PATH_INFO', '') or ''
+        self.query = get('QUERY_STRING', '')
+        self._peer = (get('REMOTE_ADDR'), get('REMOTE_PORT'), get('SERVER_NAME'), get('SERVER_PORT'),
+                      get('HTTP_USER_AGENT'))
+        content_type = get('CONTENT_TYPE')
+        if content_type and _MAY_HAVE_BODY(content_type.lower()) is not None and wants_body(content_type):
+            self.body = _buffer_body(environ)
+
+    # -- what the request was, decoded when asked ---------------------------------------------
+
+    @property
+    def path(self):
+        """PATH_INFO as the client sent it: WSGI hands it over as latin-1, browsers send UTF-8."""
+        path = self._raw_path
+        if not path.isascii():
+            try:
+                path = path.encode('latin-1').decode('utf-8')
+            except UnicodeError:
+                pass
+        return path
+
+    @property
+    def url(self):
+        query = self.query
+        return self.path + ('?' + query if query else '')
+
+    @property
+    def client(self):
+        remote, port = self._peer[0], self._peer[1]
+        return (remote, _int(port)) if remote else None
+
+    @property
+    def local(self):
+        server, port = self._peer[2], self._peer[3]
+        return (server, _int(port)) if server else None
+
+    @property
+    def user_agent(self):
+        return self._peer[4]
+
+    @property
+    def route(self):
+        route = self._route
+        if route is None:
+            try:
+                req = self._werkzeug
+                if req is None:
+                    req = self.environ.get('werkzeug.request')
+                route = getattr(getattr(req, 'url_rule', None), 'rule', None)
+            except Exception as err:
+                internal_error('reading the route', err)
+                return None
+            self._route = route
+        return route
+
+    @property
+    def status(self):
+        """The status code the app answered with (None before it started its response)."""
+        line = self._status_line
+        return None if line is None else _int(line.partition(' ')[0])
+
+    # -- the held response ----------------------------------------------------------------------
+
+    def hold(self, status, headers, exc_info=None):
+        """The start_response the app is given."""
+        if exc_info is not None and self._sent:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self._held = (status, headers, exc_info)
+        if self._werkzeug is None:
+            self._werkzeug = self.environ.get('werkzeug.request')
+        return self._late_write
+
+    def _late_write(self, data):
+        """The write() callable of a held start_response: the first write sends the held status."""
+        write = self.send_held()
+        if write is not None:
+            write(data)
+
+    def send_held(self):
+        """Calls the server's start_response with what the app gave (once); its write() or None."""
+        held = self._held
+        if held is None:
+            return self._server_write
+        status, headers, exc_info = held
+        self._held = None
+        self._sent = True
+        self._status_line = status
+        write = (self._start_response(status, headers, exc_info) if exc_info is not None
+                 else self._start_response(status, headers))
+        self._server_write = write
+        return write
 
 
 def _buffer_body(environ):
     """A form or JSON body small enough to keep is read now and handed back to the app as a
     fresh stream; anything else is left for the app to read."""
-    if not wants_body(environ.get('CONTENT_TYPE')):
-        return None
     length = _int(environ.get('CONTENT_LENGTH'))
     if not length or length > MAX_BODY:
         return None
@@ -118,58 +210,14 @@ def _headers(environ):
             yield key[5:].lower().replace('_', '-'), value
 
 
-def _read_route_params(ctx):
-    """werkzeug (Flask) keeps its Request in the environ while the app runs; its view_args are
-    the route parameters. Re-read until they are there."""
-    req = ctx.environ.get('werkzeug.request')
-    args = getattr(req, 'view_args', None) if req is not None else None
-    if args:
-        ctx.add_inputs('params', dict(args))
-        return True
-    return False
-
-
-def _route(environ):
-    req = environ.get('werkzeug.request')
-    rule = getattr(req, 'url_rule', None) if req is not None else None
-    return getattr(rule, 'rule', None)
-
-
-def _late_write(held, start_response):
-    """The write() callable of a held start_response: the first write sends the held status."""
-    def write(data):
-        real = _send_held(held, start_response)
-        if real is not None:
-            real(data)
-    return write
-
-
-def _send_held(held, start_response):
-    """Calls the server's start_response with what the app gave (once); its write() or None."""
-    if not held:
-        return None
-    if held[0] is None:
-        return held[1]
-    status, headers, exc_info = held[0]
-    write = start_response(status, headers, exc_info) if exc_info is not None else start_response(status, headers)
-    held[:] = [None, write]
-    return write
-
-
-def _status(held):
-    if not held or held[0] is None:
-        return None
-    return _int(held[0][0].split(' ', 1)[0])
-
-
-def _blocked(request, report, started, start_response, held):
+def _blocked(request, report):
     payload = block_response.body(request)
-    already_sent = bool(held) and held[0] is None
-    if already_sent:
-        start_response(block_response.STATUS, block_response.headers(payload), (Blocked, request.block_error, None))
+    if request._sent:
+        request._start_response(block_response.STATUS, block_response.headers(payload),
+                                 (Blocked, request.block_error, None))
     else:
-        start_response(block_response.STATUS, block_response.headers(payload))
-    report.finish(request, 403, (time.perf_counter() - started) * 1000.0)
+        request._start_response(block_response.STATUS, block_response.headers(payload))
+    report.finish(request, 403, (_perf_counter() - request.started) * 1000.0)
     return [payload]
 
 
@@ -190,29 +238,30 @@ def _int(value):
 class _Body(object):
     """The app's body, passed through; the request is reported when the server closes it."""
 
-    def __init__(self, result, request, report, started, status):
+    __slots__ = ('_result', '_request', '_report')
+
+    def __init__(self, result, request, report):
         self._result = result
         self._request = request
         self._report = report
-        self._started = started
-        self._status = status
 
     def __iter__(self):
-        token = enter_request(self._request)
+        token = _current.set(self._request)
         try:
             for chunk in self._result:
                 yield chunk
         except Blocked:
             return  # blocked while streaming: the status is on the wire, the body is cut short
         finally:
-            leave_request(token)
+            _current.reset(token)
 
     def close(self):
+        request = self._request
         try:
             if hasattr(self._result, 'close'):
                 self._result.close()
         finally:
             try:
-                self._report.finish(self._request, self._status, (time.perf_counter() - self._started) * 1000.0)
+                self._report.finish(request, request.status, (_perf_counter() - request.started) * 1000.0)
             except Exception as err:
                 internal_error('reporting a WSGI request', err)

@@ -6,6 +6,8 @@ dirname keeps a trailing `/`), so the detectors use these instead."""
 def normalize(path):
     if path == '':
         return '.'
+    if path[-1] != '/' and path[0] != '.' and '/.' not in path and '//' not in path:
+        return path  # no empty, `.` or `..` segment, no trailing `/`: already normal
     absolute = path[0] == '/'
     trailing = path[-1] == '/'
     out = []

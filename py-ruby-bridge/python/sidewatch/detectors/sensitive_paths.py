@@ -2,7 +2,13 @@
 environments (where Fargate tasks keep their secrets), SSH keys, AWS credentials and mounted
 secrets. Checked on resolved absolute paths with prefix and suffix tests, cheap enough for every
 open."""
+import re
+
 from . import posix_path
+
+# Every rule below needs one of these words in a segment of the path; normalising only drops
+# segments, so a path without any of them is not sensitive (one regex search for most opens).
+_MAY_BE_SENSITIVE = re.compile(r'shadow|sudoers|environ|secrets|ssh|\.aws').search
 
 _EXACT = {
     '/etc/shadow': 'password hashes',
@@ -22,6 +28,8 @@ _PREFIXES = (
 
 def is_sensitive_path(resolved):
     """A label for the kind of secret at `resolved`, or None."""
+    if _MAY_BE_SENSITIVE(resolved) is None:
+        return None
     path = posix_path.normalize(resolved) if ('//' in resolved or '/.' in resolved) else resolved
     exact = _EXACT.get(path)
     if exact is not None:

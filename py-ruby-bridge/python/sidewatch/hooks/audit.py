@@ -1,5 +1,6 @@
 """The one audit hook (sys.addaudithook): every audit event of the process passes through `_hook`,
-which costs one dict lookup for the events the bridge does not watch. Watched events are
+which costs one dict lookup for the events the bridge does not watch (object.__getattr__,
+sys._getframe, compile, exec, import, ... are raised far more often than the watched ones). Watched events are
 described (process_call, file_call, outbound_call) and handed to the Guard, which judges them
 against the current request and reports them. In block mode the Guard raises Blocked, and the
 audited call fails with it before it happens.
@@ -8,22 +9,25 @@ Audit hooks cannot be removed: stop() detaches the Guard and the hook does nothi
 import sys
 
 from ..errors import Blocked
-from ..thread_role import InHook
+from ..thread_role import _local
 from ..warn import internal_error
 from . import file_call, outbound_call, process_call
 
-_state = {'guard': None, 'installed': False}
+_guard = None
+_installed = False
 
 
 def install(guard):
-    _state['guard'] = guard
-    if not _state['installed']:
+    global _guard, _installed
+    _guard = guard
+    if not _installed:
         sys.addaudithook(_hook)
-        _state['installed'] = True
+        _installed = True
 
 
 def detach():
-    _state['guard'] = None
+    global _guard
+    _guard = None
 
 
 def _process(describe):
@@ -64,13 +68,17 @@ for _name in file_call.FILE_EVENTS:
     HANDLERS[_name] = _file
 
 
+_handler_of = HANDLERS.get
+
+
 def _hook(event, args):
-    handler = HANDLERS.get(event)
+    handler = _handler_of(event)
     if handler is None:
         return
-    guard = _state['guard']
-    if guard is None or not InHook.enter():
+    guard = _guard
+    if guard is None or _local.busy:  # detached; in the hook already or a bridge thread
         return
+    _local.busy = True
     try:
         handler(guard, event, args)
     except Blocked:
@@ -78,4 +86,4 @@ def _hook(event, args):
     except Exception as err:
         internal_error('the %s hook' % event, err)
     finally:
-        InHook.leave()
+        _local.busy = False
