@@ -76,6 +76,9 @@ t.test('the ECS task definition has the documented shape', async (t) => {
   t.match(agent.healthCheck.command.join(' '), `http://${flag(agent.command, '--metrics') as string}/healthz`, 'the health check asks the address --metrics serves')
   for (const key of ['interval', 'timeout', 'retries', 'startPeriod']) t.type(agent.healthCheck[key], 'number')
   t.ok(agent.healthCheck.interval >= 5 && agent.healthCheck.interval <= 300 && agent.healthCheck.timeout >= 2 && agent.healthCheck.timeout <= 60, 'within the ranges ECS allows')
+  t.same(agent.linuxParameters, { capabilities: { add: ['SYS_PTRACE'] } }, 'SYS_PTRACE, the one capability Fargate lets a task add')
+  t.equal(agent.user, undefined, 'the image\'s non-root user')
+  t.equal(agent.privileged, undefined)
   t.equal(agent.environment.some((e: any) => e.name === 'SIDEWATCH_KEY'), false, 'the key is never plain environment text')
   t.same(agent.secrets.map((s: any) => s.name), ['SIDEWATCH_KEY'])
   t.match(agent.secrets[0].valueFrom, SSM_PARAMETER_ARN, 'the key comes from an SSM parameter ARN')
@@ -114,7 +117,7 @@ t.test('the EKS pod has the documented shape', async (t) => {
   t.same(agent.livenessProbe.exec.command, HEALTH_CHECK_COMMAND)
   t.match(HEALTH_CHECK_COMMAND.join(' '), `http://${flag(agent.args, '--metrics') as string}/healthz`)
   t.match(agent.resources, { requests: { cpu: String, memory: String }, limits: { memory: String } })
-  t.match(agent.securityContext, { runAsNonRoot: true, capabilities: { drop: ['ALL'], add: ['NET_RAW'] } })
+  t.same(agent.securityContext, { runAsNonRoot: true, runAsUser: 10001, capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SYS_PTRACE'] } }, 'non-root, two capabilities')
   for (const [name, fieldPath] of Object.entries(KUBERNETES_ENV)) {
     t.same(agent.env.find((e: any) => e.name === name)?.valueFrom, { fieldRef: { fieldPath } }, `${name} from the downward API`)
   }

@@ -4,7 +4,8 @@
 // is there or is what the build makes (node_modules, a package's dist); the entry point's
 // program and script resolve to real files; the command and flags are ones `run` takes; the
 // health check is the one the task definitions use; the runtime runs as a non-root user.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, posix, relative, resolve } from 'node:path'
 import t from 'tap'
 import { RUN_USAGE } from '../src/commands/run'
@@ -125,8 +126,10 @@ t.test('two stages: a build stage and a small runtime', async (t) => {
   const runs = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')
   t.match(runs, /libpcap0\.8/, 'libpcap in the runtime')
   t.notMatch(runs, /build-essential|libpcap-dev|python3/, 'no compilers or headers in the runtime')
-  t.match(runs, /setcap cap_net_raw\+ep \/usr\/local\/bin\/sidewatch-node/, 'NET_RAW and nothing else, on the agent\'s own node')
-  t.match(DOCKERFILE, /CAP_NET_RAW/, 'the capability is explained')
+  const setcaps = [...runs.matchAll(/setcap (\S+) (\S+)/g)].map((m) => [m[2], m[1]])
+  t.same(setcaps, [['/usr/local/bin/sidewatch-node', 'cap_net_raw+ep'], ['/usr/local/bin/sidewatch-node-ptrace', 'cap_net_raw,cap_sys_ptrace+ep']], 'NET_RAW, and SYS_PTRACE, on the agent\'s own copies of node')
+  t.match(DOCKERFILE, /CAP_NET_RAW/, 'the capabilities are explained')
+  t.match(DOCKERFILE, /CAP_SYS_PTRACE/)
 })
 
 t.test('every COPY from the context exists in the repository and passes the ignore file', async (t) => {
@@ -163,18 +166,22 @@ t.test('every COPY from the build stage is in the repository or made by the buil
 })
 
 t.test('the entry point resolves to real files and runs `sidewatch-agent run`', async (t) => {
-  const entry = execForm(runtime.instructions.find((i) => i.op === 'ENTRYPOINT'))
-  const [program, script, command] = entry
-  const runs = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')
-  t.match(runs, new RegExp(`cp /usr/local/bin/node ${program as string}(\\s|$)`), `${program as string} is made from the image's node`)
-  const repoScript = runtimePathToRepo(script as string)
-  t.equal(repoScript, 'packages/agent/bin/sidewatch-agent.js')
-  t.ok(existsSync(join(ROOT, repoScript as string)), 'the script is in the repository')
-  t.match(readFileSync(join(ROOT, repoScript as string), 'utf8'), /require\('\.\.\/dist\/cli\.js'\)/)
-  t.equal(runtimePathToRepo(posix.join(posix.dirname(script as string), '..', 'dist', 'cli.js')), 'packages/agent/dist/cli.js', 'the script\'s ../dist/cli.js is copied in')
+  const [program, command] = execForm(runtime.instructions.find((i) => i.op === 'ENTRYPOINT'))
+  t.equal(program, '/usr/local/bin/sidewatch-agent', 'sidewatch-agent, also on PATH for ECS Exec')
   t.equal(command, 'run')
-  const link = /ln -s (\S+) \/usr\/local\/bin\/sidewatch-agent/.exec(runs)
-  t.equal(runtimePathToRepo(link?.[1] as string), 'packages/agent/bin/sidewatch-agent.js', 'sidewatch-agent on PATH for ECS Exec')
+  const launcher = runtimePathToRepo(program as string) as string
+  t.equal(launcher, 'packages/agent/docker/sidewatch-agent.sh')
+  t.ok((statSync(join(ROOT, launcher)).mode & 0o111) !== 0, 'the launcher is executable')
+  const text = readFileSync(join(ROOT, launcher), 'utf8')
+  const runs = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')
+  for (const node of [...text.matchAll(/^\s*node=(\S+)$/gm)].map((m) => m[1] as string)) {
+    if (node === '/usr/local/bin/node') continue // the base image's
+    t.match(runs, new RegExp(`cp /usr/local/bin/node ${node}(\\s|$)`), `${node} is made from the image's node`)
+  }
+  const script = /exec "\$node" (\S+)/.exec(text)?.[1] as string
+  t.equal(runtimePathToRepo(script), 'packages/agent/bin/sidewatch-agent.js')
+  t.match(readFileSync(join(ROOT, 'packages/agent/bin/sidewatch-agent.js'), 'utf8'), /require\('\.\.\/dist\/cli\.js'\)/)
+  t.equal(runtimePathToRepo(posix.join(posix.dirname(script), '..', 'dist', 'cli.js')), 'packages/agent/dist/cli.js', 'the script\'s ../dist/cli.js is copied in')
 
   const cmd = execForm(runtime.instructions.find((i) => i.op === 'CMD'))
   for (const word of cmd.filter((w) => w.startsWith('--'))) t.match(RUN_USAGE, new RegExp(`^\\s+${word}\\s`, 'm'), `run takes ${word}`)
@@ -190,4 +197,20 @@ t.test('the runtime runs as a non-root user', async (t) => {
   const runs = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')
   t.match(runs, new RegExp(`useradd .*--uid ${AGENT_UID} .*${users[0] as string}`), `the user is created with uid ${AGENT_UID}, the pod spec's runAsUser`)
   t.ok(runtime.instructions.findIndex((i) => i.op === 'USER') < runtime.instructions.findIndex((i) => i.op === 'ENTRYPOINT'), 'before the entry point')
+})
+
+const canSetBounding = process.getuid?.() === 0 && ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => existsSync(p))
+t.test('the launcher picks the node copy whose capabilities the bounding set holds', { skip: canSetBounding ? false : 'needs root and setpriv(1) to change the bounding set' }, async (t) => {
+  // The launcher with its paths moved here: each "node" prints its own name.
+  const dir = t.testdir({})
+  let text = readFileSync(join(ROOT, 'packages/agent/docker/sidewatch-agent.sh'), 'utf8')
+  text = text.replaceAll('/usr/local/bin/', `${dir}/`).replaceAll('/opt/sidewatch/', `${ROOT}/`)
+  writeFileSync(join(dir, 'launcher'), text, { mode: 0o755 })
+  for (const name of ['node', 'sidewatch-node', 'sidewatch-node-ptrace']) writeFileSync(join(dir, name), `#!/bin/sh\necho ${name} "$@"\n`, { mode: 0o755 })
+  const run = (...setpriv: string[]): string => execFileSync('setpriv', [...setpriv, join(dir, 'launcher'), 'run', '--proc', 'on'], { encoding: 'utf8' }).trim()
+  const script = join(ROOT, 'packages/agent/bin/sidewatch-agent.js')
+  t.equal(run('--bounding-set', '+all'), `sidewatch-node-ptrace ${script} run --proc on`, 'both: the copy with both')
+  t.equal(run('--bounding-set', '-sys_ptrace'), `sidewatch-node ${script} run --proc on`, 'NET_RAW only')
+  t.equal(run('--bounding-set', '-net_raw'), `node ${script} run --proc on`, 'no NET_RAW: plain node, so exec never fails')
+  t.equal(run('--bounding-set', '-all'), `node ${script} run --proc on`)
 })

@@ -7,7 +7,7 @@
  *   1.4.0 or later), `networkMode` must already be `awsvpc` (the containers share a loopback);
  * - the agent container: `essential: false`, its own CPU and memory, the health check on
  *   /healthz, the deployment key from SSM Parameter Store through `secrets`, the app's log
- *   configuration with its own stream prefix;
+ *   configuration with its own stream prefix, SYS_PTRACE (to read the app's /proc entries);
  * - each app container: `dependsOn` the agent HEALTHY, NODE_OPTIONS with the SDK preload,
  *   SIDEWATCH_AGENT.
  *
@@ -148,6 +148,7 @@ function agentContainer (existing: Json | undefined, defs: Json[], options: Inje
     command: AGENT_COMMAND,
     environment: setValues(env, { SIDEWATCH_SINKS: sinks.join(',') }),
     healthCheck: { command: ['CMD', ...HEALTH_CHECK_COMMAND], interval: 10, timeout: 5, retries: 3, startPeriod: 15 },
+    linuxParameters: withPtrace(before.linuxParameters),
   }
   if (secrets.length > 0) agent.secrets = secrets
   else delete agent.secrets
@@ -155,6 +156,18 @@ function agentContainer (existing: Json | undefined, defs: Json[], options: Inje
   if (logs !== undefined) agent.logConfiguration = logs
   else notes.push('no awslogs logConfiguration found in the task: the agent container logs nowhere until you give it one')
   return agent
+}
+
+/**
+ * SYS_PTRACE added to the agent's capabilities (the one Fargate lets a task add): the agent's
+ * user reads /proc/PID/exe, cwd, fd and root of the app's processes (packages/agent/Dockerfile).
+ * NET_RAW, the other one it uses, is in the default set. The user's other settings are kept.
+ */
+function withPtrace (value: unknown): Json {
+  const params = isObject(value) ? value : {}
+  const caps = isObject(params.capabilities) ? params.capabilities : {}
+  const add = Array.isArray(caps.add) ? caps.add as unknown[] : []
+  return { ...params, capabilities: { ...caps, add: add.includes('SYS_PTRACE') ? add : [...add, 'SYS_PTRACE'] } }
 }
 
 /** The agent's own log configuration if it has one, else the first app container's awslogs with the stream prefix `sidewatch`. */

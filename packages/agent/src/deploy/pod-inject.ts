@@ -8,7 +8,7 @@
  *   1.29+), so the app containers start once its startup probe (GET /healthz) passes — the
  *   pod's `dependsOn: HEALTHY`; its own requests and limits; the task identity from the
  *   downward API (SIDEWATCH_POD_NAME, ...; task-identity.ts); the deployment key from a Secret;
- *   a non-root user with NET_RAW only;
+ *   a non-root user with NET_RAW and SYS_PTRACE only;
  * - each app container: NODE_OPTIONS with the SDK preload, SIDEWATCH_AGENT.
  *
  * Idempotent, like the task definition's.
@@ -202,7 +202,8 @@ function agentContainer (existing: Json | undefined, options: PodInjectOptions):
     resources: { requests: { cpu: '125m', memory: `${AGENT_MEMORY_RESERVATION_MIB}Mi` }, limits: { memory: `${AGENT_MEMORY_LIMIT_MIB}Mi` } },
     startupProbe: { ...probe(), periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 30 },
     livenessProbe: { ...probe(), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-    securityContext: { runAsNonRoot: true, runAsUser: AGENT_UID, capabilities: { drop: ['ALL'], add: ['NET_RAW'] } },
+    // NET_RAW for capture, SYS_PTRACE to read the app's /proc entries (packages/agent/Dockerfile).
+    securityContext: { runAsNonRoot: true, runAsUser: AGENT_UID, capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SYS_PTRACE'] } },
     volumeMounts: mounts.some((m) => m.name === DATA_VOLUME) ? mounts : [...mounts, { name: DATA_VOLUME, mountPath: DATA_DIR }],
   }
 }
