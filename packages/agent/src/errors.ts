@@ -23,7 +23,7 @@ export const AGENT_ERROR_CODES = {
   SW_ERR_RULES: { exitCode: 2, what: 'a rule file has errors (each reported as file:line:col); a running agent keeps its last good rules' },
   SW_ERR_SPOOL: { exitCode: 1, what: 'the spool directory cannot be created, read or written (permissions, disk full)' },
   SW_ERR_TASK_METADATA: { exitCode: 1, what: 'the ECS task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4) did not answer or answered no JSON; events go without the task until it does' },
-  SW_ERR_TASK_DEFINITION: { exitCode: 2, what: 'inject: the task definition is not JSON, has no containerDefinitions, is not awsvpc, or a flag value is invalid' },
+  SW_ERR_TASK_DEFINITION: { exitCode: 2, what: 'inject: the task definition is not JSON, has no containerDefinitions, is not awsvpc, or its containers would not fit the task cpu and memory' },
   SW_ERR_POD_SPEC: { exitCode: 2, what: 'inject: the pod (or pod template) is not YAML or JSON, has no containers, or is otherwise not a pod spec' },
   SW_ERR_CLOUDTRAIL: { exitCode: 1, what: 'a CloudTrail file or record cannot be read (reported with the file and record index; the rest is processed)' },
 } as const satisfies Record<string, { exitCode: number, what: string }>
