@@ -18,7 +18,19 @@ class HttpSummary(object):
         self._start = time.time()
 
     def add_request(self, method, route, status, duration_ms):
-        self._add(self._server, (method, status, route), duration_ms)
+        # _add inlined: this runs for every request that is not reported on its own
+        key = (method, status, route)
+        with self._lock:
+            row = self._server.get(key)
+            if row is not None:
+                row[0] += 1
+                row[1] += duration_ms
+                if duration_ms > row[2]:
+                    row[2] = duration_ms
+            elif len(self._server) >= MAX_ROWS:
+                self._overflow += 1
+            else:
+                self._server[key] = [1, duration_ms, duration_ms]
 
     def add_call(self, method, host, port, status, duration_ms):
         self._add(self._client, (method, status, port, host), duration_ms)

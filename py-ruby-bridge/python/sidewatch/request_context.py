@@ -107,10 +107,16 @@ class RequestContext(object):
 
     def add_inputs(self, source, value, prefix=None):
         """Flattens `value` into inputs named `<prefix>.<key>.<index>...` (prefix: the source)."""
-        if self._inputs is None:
-            self._inputs = []
+        inputs = self._inputs
+        if inputs is None:
+            inputs = self._inputs = []
             self._seen = set()
-        if len(self._inputs) >= MAX_INPUTS:
+        if len(inputs) >= MAX_INPUTS:
+            return
+        if type(value) is str and source != 'params' and source != 'body':
+            # the usual input (a query value, a header): what _flatten would push, without the walk
+            name = source if prefix is None else prefix
+            inputs.append(RequestInput(name[:1024], value[:MAX_VALUE], source))
             return
         try:
             _flatten(self._inputs, self._seen if source in ('params', 'body') else None, source,

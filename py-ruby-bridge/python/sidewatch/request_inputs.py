@@ -15,7 +15,20 @@ def add_url_inputs(ctx, path, query):
     if path and path != '/':
         ctx.add_inputs('path', path, 'path')
     if query:
-        ctx.add_pairs('query', parse_qsl(query, keep_blank_values=True))
+        ctx.add_pairs('query', query_pairs(query))
+
+
+def query_pairs(query):
+    """parse_qsl(query, keep_blank_values=True); by hand when there is nothing to decode and no `;`
+    (which Python before 3.9.2 also splits on)."""
+    if '%' in query or '+' in query or ';' in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pairs = []
+    for part in query.split('&'):
+        if part:
+            name, _, value = part.partition('=')
+            pairs.append((name, value))
+    return pairs
 
 
 def add_header_inputs(ctx, headers):

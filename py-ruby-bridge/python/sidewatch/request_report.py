@@ -12,7 +12,8 @@ class RequestReport(object):
         self.all = http_events == 'all'
 
     def finish(self, request, status, duration_ms):
-        if self.all or request.notable or request.blocked or status in (401, 403) or (isinstance(status, int) and status >= 500):
+        if (request.notable or request.blocked or self.all or status == 401 or status == 403
+                or (isinstance(status, int) and status >= 500)):
             self.report(http_request_event(self.identity, request, status, duration_ms))
         else:
             self.summary.add_request(request.method, request.route, status, duration_ms)

@@ -204,10 +204,18 @@ def _buffer_body(environ):
     return body
 
 
+# The environ keys (after HTTP_) of the headers add_header_inputs takes besides any X-* one.
+_INPUT_KEYS = frozenset(['USER_AGENT', 'USER-AGENT', 'REFERER', 'COOKIE'])
+
+
 def _headers(environ):
+    """The request headers add_header_inputs may take, as (lower-case name, value), in environ
+    order. Upper-case ASCII keys that cannot be one of them are skipped before their name is made."""
     for key, value in environ.items():
-        if key.startswith('HTTP_'):
-            yield key[5:].lower().replace('_', '-'), value
+        if key[:5] == 'HTTP_':
+            rest = key[5:]
+            if rest[:1] == 'X' or rest in _INPUT_KEYS or not (rest.isupper() and rest.isascii()):
+                yield rest.lower().replace('_', '-'), value
 
 
 def _blocked(request, report):
