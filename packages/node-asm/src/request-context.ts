@@ -37,6 +37,8 @@ interface State {
   /** Runs once, at the first read of `inputs`: the request's own inputs, parsed only if someone looks. */
   initial: InputReader | undefined
   readers: InputReader[]
+  /** Objects a framework parses params and body into (its request), read at each refresh. */
+  sources: ParsedSource[] | undefined
   routeReaders: InputReader[]
   reading: boolean
   req: unknown
@@ -142,7 +144,7 @@ class LiveRequestContext implements RequestContext {
  */
 export function createRequestContext (fields: RequestFields, req?: unknown, res?: unknown, initial?: InputReader, socket?: SocketAddresses): RequestContext {
   return new LiveRequestContext(fields, {
-    inputs: [], route: undefined, seen: undefined, initial, readers: [], routeReaders: [], reading: false, req, res,
+    inputs: [], route: undefined, seen: undefined, initial, readers: [], sources: undefined, routeReaders: [], reading: false, req, res,
   }, socket)
 }
 
@@ -170,12 +172,12 @@ export function addRouteReader (ctx: RequestContext, reader: InputReader): void 
   if (!state.routeReaders.includes(reader)) state.routeReaders.push(reader)
 }
 
-/** Runs the one-shot initial reader and the input readers (a no-op while they run). */
+/** Runs the one-shot initial reader, the input readers and the parsed sources (a no-op while they run). */
 export function refresh (ctx: RequestContext): void {
   const state = (ctx as WithState)[kState]
   if (state === undefined || state.reading) return
   const initial = state.initial
-  if (initial === undefined && state.readers.length === 0) return
+  if (initial === undefined && state.readers.length === 0 && state.sources === undefined) return
   state.reading = true
   try {
     if (initial !== undefined) {
@@ -183,8 +185,43 @@ export function refresh (ctx: RequestContext): void {
       runReader(ctx, initial)
     }
     for (const reader of state.readers) runReader(ctx, reader)
+    if (state.sources !== undefined) for (const source of state.sources) readSource(ctx, source)
   } finally {
     state.reading = false
+  }
+}
+
+/** Where a framework keeps what it parsed: `get(holder)` gives the params and body now. */
+export type ParsedGetter = (holder: object) => { params: unknown, body: unknown }
+interface ParsedSource { holder: object, get: ParsedGetter, params: unknown, body: unknown }
+
+/**
+ * Watches `holder` (a framework's request object) for the params and body the framework parses
+ * into it, once per (ctx, holder): each refresh compares their identities with what was read
+ * last, so reading again after nothing changed costs two property reads. Contexts not made here
+ * read them now.
+ */
+export function addParsedSource (ctx: RequestContext, holder: object, get: ParsedGetter): void {
+  const state = (ctx as WithState)[kState]
+  if (state === undefined) { readSource(ctx, { holder, get, params: undefined, body: undefined }); return }
+  const sources = state.sources ??= []
+  for (const known of sources) if (known.holder === holder) return
+  sources.push({ holder, get, params: undefined, body: undefined })
+}
+
+function readSource (ctx: RequestContext, source: ParsedSource): void {
+  try {
+    const now = source.get(source.holder)
+    if (now.params !== source.params) {
+      source.params = now.params
+      if (now.params !== null && typeof now.params === 'object') addInputs(ctx, 'params', now.params)
+    }
+    if (now.body !== source.body) {
+      source.body = now.body
+      if (now.body !== undefined && now.body !== null) addInputs(ctx, 'body', now.body)
+    }
+  } catch (err) {
+    internalError('reading request inputs', err)
   }
 }
 

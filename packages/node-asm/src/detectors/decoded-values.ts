@@ -14,8 +14,9 @@ const MAX_DECODES = 2
 
 /**
  * Per input object: a request's inputs are compared with every hooked call it makes, so each is
- * decoded once, not once per call. Kept under a symbol on the input (JSON and spreads of it do
- * not see it; a WeakMap entry per input cost more than the decoding it saved).
+ * decoded once, not once per call. Kept under a symbol on the input (JSON does not see it; a
+ * copy made by a spread carries it along, which the value check below makes harmless; a WeakMap
+ * entry per input, or defineProperty, cost more than the decoding it saved).
  */
 const kDecoded = Symbol('sidewatch.decoded')
 type Cached = RequestInput & { [kDecoded]?: { value: string, values: readonly string[] } }
@@ -25,7 +26,7 @@ export function inputValues (input: RequestInput): readonly string[] {
   const cached = (input as Cached)[kDecoded]
   if (cached !== undefined && cached.value === input.value) return cached.values
   const values = decodedValues(input.value)
-  Object.defineProperty(input, kDecoded, { value: { value: input.value, values }, writable: true, configurable: true })
+  ;(input as Cached)[kDecoded] = { value: input.value, values }
   return values
 }
 

@@ -21,7 +21,11 @@ const PREFIXES: ReadonlyArray<readonly [string, string]> = [
   ['/etc/ssh/ssh_host_', 'SSH host keys'],
 ]
 
+/** Every sensitive path matches this (after normalising, which `//` and `/.` may need): most paths are ruled out by one match. */
+const CANDIDATE = /^\/(?:etc\/|proc\/|var\/run\/secrets\/|run\/secrets\/)|\/\.ssh\/|\/\.aws\/|\/\/|\/\./
+
 export function isSensitivePath (resolved: string): string | undefined {
+  if (!CANDIDATE.test(resolved)) return undefined
   // `//etc/shadow` and `/etc/./shadow` name the same file: normalise only when it could matter.
   const path = resolved.includes('//') || resolved.includes('/.') ? posix.normalize(resolved) : resolved
   const exact = EXACT.get(path)

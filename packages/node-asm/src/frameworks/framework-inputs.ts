@@ -1,33 +1,13 @@
 /**
- * One reader per request object for what frameworks parse late: the route params and the body.
- * It compares identities, so reading it again after nothing changed costs two property reads.
+ * What frameworks parse late (the route params and the body), watched on their request object.
+ * Kept in the request's context (not on the framework's object): see addParsedSource.
  */
 import type { RequestContext } from '../channels'
-import { addInputReader, addInputs, type InputReader } from '../request-context'
-
-const kReader = Symbol('sidewatch.inputReader')
+import { addParsedSource, type ParsedGetter } from '../request-context'
 
 /** `get` returns where the framework keeps params and body on `holder` (req, request, ctx). */
-export function watchParsedInputs (ctx: RequestContext, holder: object, get: (holder: object) => { params: unknown, body: unknown }): void {
-  const target = holder as { [kReader]?: InputReader }
-  let reader = target[kReader]
-  if (reader === undefined) {
-    let params: unknown
-    let body: unknown
-    reader = (c) => {
-      const now = get(holder)
-      if (now.params !== params) {
-        params = now.params
-        if (params !== null && typeof params === 'object') addInputs(c, 'params', params)
-      }
-      if (now.body !== body) {
-        body = now.body
-        if (body !== undefined && body !== null) addInputs(c, 'body', body)
-      }
-    }
-    Object.defineProperty(target, kReader, { value: reader, configurable: true })
-  }
-  addInputReader(ctx, reader)
+export function watchParsedInputs (ctx: RequestContext, holder: object, get: ParsedGetter): void {
+  addParsedSource(ctx, holder, get)
 }
 
 /** A route template as a string: arrays joined with `,`, regular expressions as their source. */
