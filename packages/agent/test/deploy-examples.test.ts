@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import t from 'tap'
 import { parse as parseYaml } from 'yaml'
+import { INJECT_USAGE } from '../src/commands/inject'
 import { injectTaskDefinition } from '../src/deploy/ecs-inject'
 import { injectPods, parsePodDocuments } from '../src/deploy/pod-inject'
 import { AGENT_CONTAINER, HEALTH_CHECK_COMMAND, METRICS_ADDRESS, SSM_PARAMETER_ARN } from '../src/deploy/sidecar'
@@ -153,4 +154,14 @@ t.test('the agent runs with the example\'s flags and its health check passes, th
   t.equal(await check(), 0, 'healthy while it runs')
   t.equal((await agent.stop()).code, 0)
   t.equal(await check(), 1, 'unhealthy once it is gone')
+})
+
+t.test('docs/deploy.md names every inject flag, downward-API variable and error code', async (t) => {
+  const doc = read('docs/deploy.md')
+  const flags = new Set(INJECT_USAGE.match(/--[a-z][a-z-]+/g))
+  t.ok(flags.size >= 8)
+  for (const f of flags) if (f !== '--help') t.match(doc, f, `${f} is documented`)
+  for (const name of [...Object.keys(KUBERNETES_ENV), KUBERNETES_CLUSTER_ENV]) t.match(doc, name, `${name} is documented`)
+  for (const [name, fieldPath] of Object.entries(KUBERNETES_ENV)) t.match(doc, new RegExp(`\`${name}\`[^\\n]*\`${fieldPath.replace('.', '\\.')}\``), `${name} with its field ${fieldPath}`)
+  for (const code of ['SW_ERR_TASK_DEFINITION', 'SW_ERR_POD_SPEC', 'SW_ERR_TASK_METADATA']) t.match(doc, code)
 })
