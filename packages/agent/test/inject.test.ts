@@ -96,8 +96,11 @@ t.test('NODE_OPTIONS gains the preload once, whatever spelling is there', async 
   }
 })
 
-t.test('a SIDEWATCH_AGENT the user set is kept', async (t) => {
+t.test('a SIDEWATCH_AGENT the user set is kept, with a note that the agent listens elsewhere', async (t) => {
   const td = taskDefinition({ containerDefinitions: [{ name: 'web', image: 'w', environment: [{ name: 'SIDEWATCH_AGENT', value: 'unix:/run/sidewatch/agent.sock' }] }] })
+  t.match(injectTaskDefinition(clone(td)).notes.join('\n'), /container web keeps its SIDEWATCH_AGENT=unix:\/run\/sidewatch\/agent\.sock, but the agent listens on tcp:\/\/127\.0\.0\.1:7878/)
+  const pod = injectPods(parsePodDocuments('kind: Pod\nspec: { containers: [{ name: a, image: a, env: [{ name: SIDEWATCH_AGENT, value: "tcp://127.0.0.1:9999" }] }] }\n'))
+  t.match(pod.notes.join('\n'), /container a keeps its SIDEWATCH_AGENT=tcp:\/\/127\.0\.0\.1:9999/)
   t.same(inject(td).containerDefinitions[0].environment, [
     { name: 'SIDEWATCH_AGENT', value: 'unix:/run/sidewatch/agent.sock' },
     { name: 'NODE_OPTIONS', value: '-r @sidewatch/node-asm/register' },
@@ -122,6 +125,7 @@ t.test('bad task definitions: SW_ERR_TASK_DEFINITION saying what is wrong', asyn
     ['bridge', () => inject(taskDefinition({ networkMode: 'bridge' })), /networkMode is "bridge"; the sidecar needs "awsvpc"/],
     ['no networkMode', () => inject(taskDefinition({ networkMode: undefined })), /networkMode is not set \(ECS then uses bridge\)/],
     ['pidMode host', () => inject(taskDefinition({ pidMode: 'host' })), /pidMode is "host"/],
+    ['Windows', () => inject(taskDefinition({ runtimePlatform: { operatingSystemFamily: 'WINDOWS_SERVER_2022_CORE' } })), /operatingSystemFamily is "WINDOWS_SERVER_2022_CORE"; the agent runs on Linux only/],
     ['environment not a list', () => inject(taskDefinition({ containerDefinitions: [{ name: 'a', image: 'a', environment: { A: '1' } }] })), /environment of container a must be an array/],
     ['too little cpu', () => inject(taskDefinition({ cpu: '256', containerDefinitions: [{ name: 'a', image: 'a', cpu: 256 }] })), /containers ask for 384, more than the task's cpu 256: raise the task's cpu \(e\.g\. to 512\)/],
     ['too little memory', () => inject(taskDefinition({ memory: '512', containerDefinitions: [{ name: 'a', image: 'a', memory: 512 }] })), /containers ask for 768 MiB, more than the task's memory 512/],

@@ -81,6 +81,8 @@ export function injectTaskDefinition (input: Json, options: InjectOptions = {}):
     const got = input.networkMode === undefined ? 'not set (ECS then uses bridge)' : JSON.stringify(input.networkMode)
     throw bad(`networkMode is ${got}; the sidecar needs "awsvpc" (Fargate's only mode), where the task's containers share one loopback the SDKs reach the agent on`)
   }
+  const os = isObject(input.runtimePlatform) ? input.runtimePlatform.operatingSystemFamily : undefined
+  if (typeof os === 'string' && os !== 'LINUX') throw bad(`runtimePlatform.operatingSystemFamily is ${JSON.stringify(os)}; the agent runs on Linux only`)
   if (input.pidMode !== undefined && input.pidMode !== 'task') {
     throw bad(`pidMode is ${JSON.stringify(input.pidMode)}; the agent needs "task" to see the processes of every container in the task`)
   }
@@ -93,7 +95,7 @@ export function injectTaskDefinition (input: Json, options: InjectOptions = {}):
   out.pidMode = 'task'
 
   const agent = agentContainer(existing, defs, options, notes)
-  const wired = defs.map((c) => c === existing ? agent : apps.includes(c) ? wireApp(c) : c)
+  const wired = defs.map((c) => c === existing ? agent : apps.includes(c) ? wireApp(c, notes) : c)
   out.containerDefinitions = existing === undefined ? [...wired, agent] : wired
   checkResources(out, notes)
 
@@ -181,10 +183,11 @@ function agentLogging (own: unknown, defs: Json[]): Json | undefined {
   return undefined
 }
 
-function wireApp (app: Json): Json {
+function wireApp (app: Json, notes: string[]): Json {
   const env = keyValues(app.environment, `environment of container ${String(app.name)}`)
   const nodeOptions = env.find((e) => e.name === 'NODE_OPTIONS')?.value
   const agentAt = env.find((e) => e.name === 'SIDEWATCH_AGENT')?.value ?? AGENT_ADDRESS
+  if (agentAt !== AGENT_ADDRESS) notes.push(`container ${String(app.name)} keeps its SIDEWATCH_AGENT=${agentAt}, but the agent listens on ${AGENT_ADDRESS}`)
   const dependsOn = (Array.isArray(app.dependsOn) ? app.dependsOn as Dependency[] : []).filter((d) => d.containerName !== AGENT_CONTAINER)
   return {
     ...app,

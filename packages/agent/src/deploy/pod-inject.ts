@@ -217,6 +217,8 @@ function wireApp (app: Json, where: string, notes: string[]): Json {
   } else {
     vars.push({ name: 'NODE_OPTIONS', value: withSdkPreload(nodeOptions?.value) })
   }
-  if (!env.some((e) => e.name === 'SIDEWATCH_AGENT')) vars.push({ name: 'SIDEWATCH_AGENT', value: AGENT_ADDRESS })
+  const agentAt = env.find((e) => e.name === 'SIDEWATCH_AGENT')
+  if (agentAt === undefined) vars.push({ name: 'SIDEWATCH_AGENT', value: AGENT_ADDRESS })
+  else if (agentAt.value !== AGENT_ADDRESS) notes.push(`container ${String(app.name)} keeps its SIDEWATCH_AGENT${agentAt.value === undefined ? ' (valueFrom)' : `=${agentAt.value}`}, but the agent listens on ${AGENT_ADDRESS}`)
   return { ...app, env: setEnv(env, vars) }
 }
