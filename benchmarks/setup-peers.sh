@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the benchmarks need beyond scripts/setup: the flow-tracking peer softflowd, nfdump
 # (its nfcapd collects softflowd's NetFlow on loopback), tcpreplay and tcpdump (live capture
-# benchmark), and GNU time (/usr/bin/time -v for max RSS). Debian/Ubuntu, apt-get, as root or
+# benchmark), GNU time (/usr/bin/time -v for max RSS) and valgrind (app-instructions counts
+# instructions per request with callgrind). Debian/Ubuntu, apt-get, as root or
 # through sudo. Safe to run again: does nothing when everything is there. `npm run bench` calls it.
 set -euo pipefail
 
 say() { printf 'setup-peers: %s\n' "$*" >&2; }
 
 # package:command-it-provides
-want=(softflowd:softflowd nfdump:nfcapd tcpreplay:tcpreplay tcpdump:tcpdump time:/usr/bin/time)
+want=(softflowd:softflowd nfdump:nfcapd tcpreplay:tcpreplay tcpdump:tcpdump time:/usr/bin/time valgrind:valgrind)
 
 missing=()
 for item in "${want[@]}"; do

@@ -62,12 +62,20 @@ export function pathString (value: unknown): string | undefined {
   return undefined
 }
 
+/** A path that is absolute already and has no `//`, `.` or `..` segment: what resolving it would give. */
+const NORMAL_ABSOLUTE = /^(?!.*\/\/)(?!.*\/\.\.?(?:\/|$))\/(?:.*[^/])?$/s
+
+/** The path resolved against the working directory (most paths apps open are absolute and normal already). */
+export function resolved (path: string): string {
+  return NORMAL_ABSOLUTE.test(path) ? path : resolvePath(path)
+}
+
 export function describeFsCall (op: string, api: FsApi, args: ArrayLike<unknown>): FsContext | undefined {
   const spec = FS_OPS[op]
   if (spec === undefined) return undefined
   const path = pathString(args[0])
   if (path === undefined) return undefined
-  const ctx: FsContext = { op, api, path, resolved: resolvePath(path) }
+  const ctx: FsContext = { op, api, path, resolved: resolved(path) }
   if (spec.dest === true) {
     const dest = pathString(args[1])
     if (dest !== undefined) ctx.dest = dest

@@ -1,0 +1,32 @@
+// The fast path of fs-describe's `resolved`: a path left as given must be exactly what
+// path.resolve would have made of it, for every string (seeded random paths over the characters
+// that matter: slashes, dots, newlines, letters), and relative or unnormalised paths resolve.
+import t from 'tap'
+import { resolve } from 'node:path'
+import { resolved } from '../../src/instrumentations/fs-describe'
+
+t.test('resolved() equals path.resolve on 200,000 seeded random paths', async (t) => {
+  const alphabet = ['/', '/', '.', '.', 'a', 'b', '\n']
+  let seed = 0x5eed
+  const next = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 8 }
+  let differ = 0
+  const examples: string[] = []
+  for (let i = 0; i < 200_000; i++) {
+    let path = ''
+    for (let n = 1 + (next() % 10); n > 0; n--) path += alphabet[next() % alphabet.length]
+    if (resolved(path) !== resolve(path)) { differ++; if (examples.length < 5) examples.push(JSON.stringify(path)) }
+  }
+  t.equal(differ, 0, `paths resolved differently: ${examples.join(', ')}`)
+})
+
+t.test('named cases', async (t) => {
+  for (const [path, want] of [
+    ['/srv/app/files/catalog.txt', '/srv/app/files/catalog.txt'],
+    ['/srv/app/files/../../../etc/passwd', '/etc/passwd'],
+    ['//etc/shadow', '/etc/shadow'],
+    ['/etc/./shadow', '/etc/shadow'],
+    ['/srv/app/', '/srv/app'],
+    ['/srv/.hidden/..x', '/srv/.hidden/..x'],
+    ['catalog.txt', resolve('catalog.txt')],
+  ] as const) t.equal(resolved(path), want, path)
+})
