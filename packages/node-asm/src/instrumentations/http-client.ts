@@ -6,8 +6,10 @@
  *
  * The ClientRequest is left as the app made it: no 'response' or 'error' listener is added (either
  * would change what Node does when the app has none: dump the response, crash on the error).
- * Responses are seen on Node's own `http.client.response.finish` channel, errors through
- * `errorMonitor`, and the socket through the 'socket' event.
+ * Responses are seen on Node's own `http.client.response.finish` channel; the 'socket' and
+ * 'error' events by an `emit` on the request's prototype (set once), which looks at requests
+ * carrying a pending entry before their listeners run — no listeners, closures or WeakMap entry
+ * per call. A request with an `emit` of its own gets `errorMonitor` and 'socket' listeners.
  *
  * A `start` subscriber can set `ctx.abort`: the request is then made without an agent and with a
  * `createConnection` that fails, so the app gets the same ClientRequest, no socket is opened,
@@ -36,8 +38,14 @@ const end = channels.httpClientEnd
 const METHODS = ['request', 'get'] as const
 const RESPONSE_CHANNEL = 'http.client.response.finish'
 
-/** Requests published on start and not yet on end, with when they started. */
-const pending = new WeakMap<object, { ctx: HttpClientContext, startedAt: number }>()
+/** On a request published on start and not yet on end: its context and when it started. */
+const kPending = Symbol('sidewatch.httpClient')
+interface Pending { ctx: HttpClientContext, startedAt: number }
+type Watched = ClientRequest & { [kPending]?: Pending }
+/** Request prototypes whose `emit` we wrapped (restored when the last module is unpatched). */
+const patchedPrototypes = new Set<Record<string, unknown>>()
+/** Set on a prototype whose `emit` we defined (it had none of its own before). */
+const kAdded = Symbol('sidewatch.addedEmit')
 /** http.get → request, and calls made by subscribers while publishing, are not reported again. */
 let depth = 0
 let patchedModules = 0
@@ -72,7 +80,10 @@ function unpatchModule (module: Exports): void {
   for (const method of METHODS) {
     if (!isWrapped(module[method])) continue
     shimmer.unwrap(module, method)
-    if (--patchedModules === 0) dc.unsubscribe(RESPONSE_CHANNEL, onResponse)
+    if (--patchedModules === 0) {
+      dc.unsubscribe(RESPONSE_CHANNEL, onResponse)
+      unpatchPrototypes()
+    }
   }
 }
 
@@ -132,23 +143,91 @@ function withFailingConnection (args: IArguments, abort: Error): unknown[] {
 }
 
 function watch (req: ClientRequest, ctx: HttpClientContext, startedAt: number): void {
-  pending.set(req, { ctx, startedAt })
+  const entry: Pending = { ctx, startedAt }
+  const proto = Object.getPrototypeOf(req) as Record<string, unknown> | null
+  if (proto !== null && !Object.prototype.hasOwnProperty.call(req, 'emit') && (isWrapped(proto.emit) || patchEmit(proto))) {
+    (req as Watched)[kPending] = entry
+    return
+  }
+  // Fallback: listeners (an `emit` of the request's own would bypass the prototype's).
+  fallbackPending.set(req, entry)
   req.once(errorMonitor, (err: Error) => {
-    if (pending.delete(req)) settle(ctx, startedAt, err)
+    if (fallbackPending.delete(req)) settle(ctx, startedAt, err)
   })
-  req.once('socket', (socket: Socket) => {
-    ctx.newConnection = firstUse(socket)
-    if (socket.connecting) socket.once('connect', () => { addresses(ctx, socket) })
-    else addresses(ctx, socket)
-  })
+  req.once('socket', (socket: Socket) => { onSocket(ctx, socket) })
+}
+
+/** Requests watched by listeners, while pending. */
+const fallbackPending = new WeakMap<object, Pending>()
+
+function onSocket (ctx: HttpClientContext, socket: Socket): void {
+  ctx.newConnection = firstUse(socket)
+  if (socket.connecting) socket.once('connect', () => { addresses(ctx, socket) })
+  else addresses(ctx, socket)
+}
+
+function patchEmit (proto: Record<string, unknown>): boolean {
+  const original = proto.emit
+  if (typeof original !== 'function') return false
+  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
+  const emit = function (this: Watched, event: unknown, arg: unknown): unknown {
+    if (event === 'socket' || event === 'error') {
+      const entry = this[kPending]
+      if (entry !== undefined) {
+        try {
+          if (event === 'socket') onSocket(entry.ctx, arg as Socket)
+          else {
+            this[kPending] = undefined
+            settle(entry.ctx, entry.startedAt, arg)
+          }
+        } catch (err) {
+          internalError('watching an outbound request', err)
+        }
+      }
+    }
+    return (original as AnyFunction).apply(this, arguments as unknown as unknown[])
+  }
+  Object.defineProperty(emit, kOriginal, { value: original })
+  try {
+    Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
+    if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
+  } catch {
+    return false // a frozen prototype
+  }
+  patchedPrototypes.add(proto)
+  return true
+}
+
+function unpatchPrototypes (): void {
+  for (const proto of patchedPrototypes) {
+    if (!isWrapped(proto.emit)) continue
+    if (Object.prototype.hasOwnProperty.call(proto, kAdded)) {
+      delete proto.emit
+      delete (proto as Record<symbol, unknown>)[kAdded]
+    } else {
+      proto.emit = (proto.emit as unknown as Record<symbol, unknown>)[kOriginal]
+    }
+  }
+  patchedPrototypes.clear()
+}
+
+/** The entry of a request still pending, taken off it (so it settles once). */
+function takePending (request: object): Pending | undefined {
+  const entry = (request as Watched)[kPending]
+  if (entry !== undefined) {
+    (request as Watched)[kPending] = undefined
+    return entry
+  }
+  const found = fallbackPending.get(request)
+  if (found !== undefined) fallbackPending.delete(request)
+  return found
 }
 
 function onResponse (message: unknown): void {
   try {
     const { request, response } = message as { request: object, response: IncomingMessage }
-    const entry = pending.get(request)
+    const entry = takePending(request)
     if (entry === undefined) return
-    pending.delete(request)
     entry.ctx.status = response.statusCode
     if (entry.ctx.remote === undefined) addresses(entry.ctx, response.socket)
     settle(entry.ctx, entry.startedAt, undefined)

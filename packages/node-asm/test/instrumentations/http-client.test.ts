@@ -149,3 +149,46 @@ t.test('no subscribers: no work; disable() restores all four functions', async (
   instrumentations.disable()
   t.same({ httpRequest: http.request, httpGet: http.get, httpsRequest: https.request, httpsGet: https.get }, originals)
 })
+
+t.test('a request with an emit of its own is watched by listeners: same start, end, addresses', async (t) => {
+  enable(t)
+  const server = await startServer()
+  t.teardown(() => server.close())
+  const seen = record(t)
+  // An agent that gives each request an object-level emit while ClientRequest is being made,
+  // before the SDK looks at it: the prototype's emit is bypassed, listeners take over.
+  const original = http.ClientRequest.prototype.emit
+  class OwnEmitAgent extends http.Agent {
+    addRequest (req: http.ClientRequest, options: http.RequestOptions): void {
+      Object.defineProperty(req, 'emit', { value: function (this: http.ClientRequest, ...args: unknown[]) { return Reflect.apply(original, this, args) }, configurable: true, writable: true })
+      // @ts-expect-error addRequest is not in the public typings
+      super.addRequest(req, options)
+    }
+  }
+  const agent = new OwnEmitAgent({ keepAlive: false })
+  const ok = http.get(`${server.url}/own`, { agent })
+  t.equal(Object.prototype.hasOwnProperty.call(ok, 'emit'), true, 'the request has an emit of its own')
+  t.equal(await statusOf(ok), 200)
+  const port = await closedPort()
+  const failing = http.get({ host: '127.0.0.1', port, path: '/', agent })
+  const [err] = await once(failing, 'error') as [Error]
+  t.match(err, { code: 'ECONNREFUSED' })
+  const ends = seen.filter(([what]) => what === 'end').map(([, ctx]) => ctx)
+  t.equal(ends.length, 2, 'one end per request')
+  t.equal(ends[0]?.status, 200)
+  t.match(ends[0]?.remote, { address: '127.0.0.1' }, 'addresses from the socket event')
+  t.equal(ends[1]?.error, err)
+})
+
+t.test('disable() restores the ClientRequest prototype patched while requests were watched', async (t) => {
+  const instrumentations = new Instrumentations([httpClientInstrumentation])
+  instrumentations.enable()
+  const off = subscribe('httpClientEnd', () => {})
+  const server = await startServer()
+  t.teardown(() => server.close())
+  t.equal(await statusOf(http.get(`${server.url}/p`)), 200)
+  t.equal(isWrapped(http.ClientRequest.prototype.emit), true, 'patched once a request was watched')
+  off()
+  instrumentations.disable()
+  t.equal(Object.prototype.hasOwnProperty.call(http.ClientRequest.prototype, 'emit'), false, 'own emit removed again')
+})
