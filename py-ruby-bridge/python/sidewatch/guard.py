@@ -14,7 +14,9 @@ from .detectors import (detect_command_injection, detect_path_traversal, detect_
                         is_sensitive_path)
 from .errors import Blocked
 from .events import attack_event, exec_event, fs_event, http_client_event
-from .request_context import current_request
+from .request_context import _current
+
+current_request = _current.get
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,7 +48,7 @@ class Guard(object):
         request = current_request()
         finding = None
         if request is not None:
-            finding = detect_path_traversal(call.path, call.resolved, request.inputs, call.op)
+            finding = detect_path_traversal(call.path, call.resolved, request.path_inputs, call.op)
         blocked = finding is not None and self._judge(finding, _file_sink(call.op), request)
         if finding is not None or is_sensitive_path(call.resolved) is not None:
             if request is not None:

@@ -80,8 +80,20 @@ class RequestContext(object):
             for reader in readers:
                 _run(reader, self)
         if self._late:
-            self._late = tuple(reader for reader in self._late if not _run(reader, self))
+            late = self._late
+            if len(late) == 1:
+                if _run(late[0], self):
+                    self._late = ()
+            else:
+                self._late = tuple(reader for reader in late if not _run(reader, self))
         return self._inputs
+
+    @property
+    def path_inputs(self):
+        """The inputs the path-traversal check needs to see: every input a value of which can
+        move a path may not be left out (the WSGI request leaves out the others when its raw
+        text shows there are none)."""
+        return self.inputs
 
     @property
     def route(self):
@@ -126,6 +138,10 @@ class RequestContext(object):
 
     def add_pairs(self, source, pairs):
         """Name/value pairs in order (a query string); repeated names become `name.0`, `name.1`."""
+        if len(pairs) == 1:
+            name, value = pairs[0]
+            self.add_inputs(source, value, '%s.%s' % (source, name))
+            return
         counts = {}
         for name, _ in pairs:
             counts[name] = counts.get(name, 0) + 1

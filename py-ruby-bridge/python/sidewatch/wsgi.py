@@ -23,6 +23,11 @@ from .warn import internal_error
 _perf_counter = time.perf_counter
 # A content type wants_body might accept (most requests have none, or text/plain from wsgiref).
 _MAY_HAVE_BODY = re.compile('json|x-www-form-urlencoded').search
+# Raw text (a query string, a cookie header, a body) none of whose values, decoded, can move a path
+# has none of these: `/` (a value may start with it), `~`, `%` and `\` (they decode to anything),
+# a NUL, `..`, `file:`.
+_MAY_MOVE = re.compile(r'[/~%\\\0]|\.\.|file:').search
+_MAY_MOVE_BYTES = re.compile(rb'[/~%\\\0]|\.\.|file:').search
 
 
 class WSGIMiddleware(object):
@@ -138,6 +143,39 @@ class WSGIRequest(RequestContext):
         return self._peer[4]
 
     @property
+    def path_inputs(self):
+        """The inputs the path-traversal check needs. It only looks at values that can move a path
+        (absolute, `~/`, `file:`, a NUL, a `..` segment, in any of their percent-decoded forms).
+        When the raw query, the input headers, the cookies and the body show that none of their
+        values can be one, only the path and the route parameters are made into inputs (the other
+        inputs could never be the one found: the finding is the same). Otherwise, and once the
+        inputs were read for another check, all of them."""
+        if self._inputs is not None or not self._only_path_can_move():
+            return self.inputs
+        own = RequestContext(None, None)
+        path = self.path
+        if path and path != '/':
+            own.add_inputs('path', path, 'path')
+        _read_route_params(_ParamsOf(self.environ, own))
+        return own._inputs or []
+
+    def _only_path_can_move(self):
+        query = self.query
+        if query and _MAY_MOVE(query) is not None:
+            return False
+        for key, value in self.environ.items():
+            if key[:5] == 'HTTP_':
+                rest = key[5:]
+                if rest[:1] == 'X' or rest in _INPUT_KEYS or not (rest.isupper() and rest.isascii()):
+                    # a header add_header_inputs may take (the cookie header: any of its values)
+                    if _MAY_MOVE(value) is not None if rest.lower() == 'cookie' else (
+                            value[:1] == '/' or '%' in value or '..' in value or '\0' in value
+                            or value[:2] == '~/' or value[:5] == 'file:'):
+                        return False
+        body = self.body
+        return not body or _MAY_MOVE_BYTES(body) is None
+
+    @property
     def route(self):
         route = self._route
         if route is None:
@@ -188,6 +226,15 @@ class WSGIRequest(RequestContext):
                  else self._start_response(status, headers))
         self._server_write = write
         return write
+
+
+class _ParamsOf(object):
+    """What _read_route_params reads and writes, for a list of inputs of its own."""
+    __slots__ = ('environ', 'add_inputs')
+
+    def __init__(self, environ, ctx):
+        self.environ = environ
+        self.add_inputs = ctx.add_inputs
 
 
 def _buffer_body(environ):

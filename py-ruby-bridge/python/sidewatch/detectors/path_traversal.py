@@ -12,6 +12,10 @@ from . import posix_path
 
 def detect_path_traversal(path, resolved, inputs, op=None):
     for input in inputs:
+        value = input.value
+        if ('%' not in value and value[:1] != '/' and '..' not in value and value[:2] != '~/'
+                and value[:5] != 'file:' and '\0' not in value):
+            continue  # the usual input: its only form is itself, and it cannot move a path
         for value in input_values(input):
             if not _can_move_path(value):
                 continue
