@@ -17,8 +17,36 @@ export function addUrlInputs (ctx: RequestContext, url: string): void {
   if (path !== '' && path !== '/') addInput(ctx, 'path', 'path', path)
   if (q !== -1 && q < url.length - 1) {
     const hash = url.indexOf('#', q)
-    addInputs(ctx, 'query', new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash)))
+    const query = url.slice(q + 1, hash === -1 ? undefined : hash)
+    if (!addPlainQuery(ctx, query)) addInputs(ctx, 'query', new URLSearchParams(query))
   }
+}
+
+/** Nothing to decode (no `%`, no `+`, ASCII only): the pairs are the text as it stands. */
+const PLAIN_QUERY = /^[\x00-\x24\x26-\x2a\x2c-\x7f]*$/
+
+/**
+ * The common query (`name=catalog.txt&page=2`) without URLSearchParams: when nothing needs
+ * decoding and no name repeats, its pairs are added as they stand, as URLSearchParams would
+ * have given them. Returns false, adding nothing, when the query needs the full parser (or is
+ * long: the check for repeated names is quadratic).
+ */
+function addPlainQuery (ctx: RequestContext, query: string): boolean {
+  if (query.length > 2048 || !PLAIN_QUERY.test(query)) return false
+  const parts = query.split('&')
+  if (parts.length > 32) return false
+  const names: string[] = []
+  const values: string[] = []
+  for (const part of parts) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const name = eq === -1 ? part : part.slice(0, eq)
+    if (names.includes(name)) return false // repeated: `query.name.0`, `.1`, as the full parser numbers them
+    names.push(name)
+    values.push(eq === -1 ? '' : part.slice(eq + 1))
+  }
+  for (let i = 0; i < names.length; i++) addInput(ctx, 'query', `query.${names[i]}`, values[i] as string)
+  return true
 }
 
 export function addHeaderInputs (ctx: RequestContext, headers: Headers): void {
