@@ -17,7 +17,7 @@ from . import block_response
 from .errors import Blocked
 from .request_context import RequestContext, _current
 from .request_inputs import MAX_BODY, add_body_inputs, add_header_inputs, add_url_inputs, wants_body
-from .runtime import active_request_report
+from .runtime import _running
 from .warn import internal_error
 
 _perf_counter = time.perf_counter
@@ -35,9 +35,12 @@ class WSGIMiddleware(object):
         self.app = app
 
     def __call__(self, environ, start_response):
-        report = active_request_report()
-        if report is None or 'sidewatch.request' in environ:
+        bridge = _running[0]  # active_request_report(), inlined: this runs for every request
+        if bridge is None or not bridge.enabled or 'sidewatch.request' in environ:
             return self.app(environ, start_response)
+        if not bridge.timer.running:
+            bridge.timer.ensure_running()
+        report = bridge.request_report
         try:
             request = WSGIRequest(environ, start_response)
         except Exception as err:
@@ -313,10 +316,13 @@ class _Body(object):
     def close(self):
         request = self._request
         try:
-            if hasattr(self._result, 'close'):
-                self._result.close()
+            close = getattr(self._result, 'close', None)
+            if close is not None:
+                close()
         finally:
             try:
-                self._report.finish(request, request.status, (_perf_counter() - request.started) * 1000.0)
+                line = request._status_line
+                self._report.finish(request, None if line is None else _int(line.partition(' ')[0]),
+                                    (_perf_counter() - request.started) * 1000.0)
             except Exception as err:
                 internal_error('reporting a WSGI request', err)
