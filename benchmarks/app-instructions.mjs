@@ -37,6 +37,9 @@ const FILE_TEXT = 'sku-1 espresso 2.40\nsku-2 flat white 3.10\nsku-3 filter 2.00
 const UPSTREAM_BODY = '{"price":"2.40","currency":"EUR"}'
 const NODE = nodeBinary(process.env.BENCH_NODE)
 const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
+// V8 compiles and collects on helper threads whose timing varies run to run; --predictable keeps
+// it on the main thread in a fixed order, so a count repeats to within a fraction of a percent.
+const NODE_FLAGS = (process.env.BENCH_INSTR_NODE_FLAGS ?? '--predictable').split(' ').filter(Boolean)
 const ONLY_APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : undefined
 const here = new URL('.', import.meta.url).pathname
 
@@ -101,8 +104,8 @@ try {
     return (at(N2).ir - at(N1).ir) / (at(N2).served - at(N1).served)
   }
 
-  console.log(`${NODE_VERSION}; valgrind callgrind; instructions per request = (Ir after ${WARM}+${N2} requests - Ir after ${WARM}+${N1}) / the difference in requests answered; autocannon 4 connections.`)
-  const out = { node: NODE_VERSION, requests: N2 - N1, apps: {} }
+  console.log(`${NODE_VERSION} ${NODE_FLAGS.join(' ')}; valgrind callgrind; instructions per request = (Ir after ${WARM}+${N2} requests - Ir after ${WARM}+${N1}) / the difference in requests answered; autocannon 4 connections.`)
+  const out = { node: NODE_VERSION, node_flags: NODE_FLAGS.join(' '), requests: N2 - N1, apps: {} }
   for (const app of apps) {
     const none = perRequest(app.name, 'none')
     const { user, sys } = split[app.name]
@@ -145,7 +148,7 @@ async function startApp (app, command, args, env) {
 /** Total instructions of an app process that served WARM + n requests (it exits on SIGTERM). */
 async function countInstructions (app, variant, n, env) {
   const script = `process.on('SIGTERM', () => process.exit(0)); require(${JSON.stringify(app.script)})`
-  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all', NODE, ...variant.preload, '-e', script]
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all', NODE, ...NODE_FLAGS, ...variant.preload, '-e', script]
   const started = await startApp(app, 'valgrind', args, env)
   if (!variant.check(started.info)) throw new Error(`${app.name}/${variant.name}: the app did not start with the expected SDK: ${JSON.stringify(started.info)}`)
   const url = `http://${HOST}:${started.info.port}${app.path}`
