@@ -20,8 +20,16 @@ t.test('a shell on a pty and a program from /tmp: events and alerts from the run
   const shell = await waitFor('the shell on a pty', () => readJsonl(agent.jsonl).find((e) =>
     e.kind === 'process.start' && e.process.comm === 'sh' && typeof e.process.tty === 'string' && e.process.tty.startsWith('/dev/pts/') && e.process.ppid === script.pid), 20_000)
   t.match(shell, { source: 'agent.proc', process: { exe: /\/(dash|bash|sh)$/, sha256: /^[0-9a-f]{64}$/ } })
-  const alert = await waitFor('the interactive-shell alert', () => readJsonl(agent.jsonl).find((e) =>
-    e.kind === 'alert' && e.alert.rule === 'Terminal shell in container' && e.alert.evidence.includes(shell.id)), 20_000)
+  // script runs `$SHELL -c …`, which execs into `sh`, which execs into `sleep`, all one pid: a scan
+  // may first catch it as $SHELL (bash), and the rule's dedup on the session then folds the later
+  // `sh`. The alert must name one of that pid's process.start events.
+  const idsOfShellPid = (): string[] => readJsonl(agent.jsonl)
+    .filter((e) => e.kind === 'process.start' && e.process.pid === shell.process.pid).map((e) => e.id as string)
+  const alert = await waitFor('the interactive-shell alert', () => {
+    const ids = idsOfShellPid()
+    return readJsonl(agent.jsonl).find((e) =>
+      e.kind === 'alert' && e.alert.rule === 'Terminal shell in container' && (e.alert.evidence as string[]).some((id) => ids.includes(id)))
+  }, 20_000)
   t.match(alert.alert, { priority: 'warning', output: new RegExp(`^Interactive shell \\w+ on ${shell.process.tty}`) })
   t.ok(alert.alert.evidence.length >= 2, 'the evidence includes the parent chain joined by the correlator')
 
