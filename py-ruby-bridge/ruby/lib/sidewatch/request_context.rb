@@ -88,6 +88,25 @@ module Sidewatch
       @inputs
     end
 
+    # The inputs the path-traversal check needs to see. It only ever finds a value that can move a
+    # path (absolute, `~/`, `file:`, a NUL, a `..` segment, in any percent-decoded form). When the
+    # raw query, the input headers and the cookies show that none of their values can be one, and
+    # there is no form or JSON body, only the path and the route params are made into inputs: the
+    # others could never be the input found, so the finding is the same. Otherwise, and once the
+    # inputs were read for another check, all of them.
+    def path_inputs
+      return inputs unless @inputs.nil? && RequestInputs.only_path_can_move?(@env)
+
+      own = []
+      path = @env['PATH_INFO'].to_s
+      RequestInputs.add_one(own, 'path', 'path', path) unless path.empty? || path == '/'
+      unless @params_source.nil?
+        source = @params_source
+        Warn.guard('reading Sinatra params') { RequestInputs.add(own, 'params', Rack::SinatraParams.from_path(source)) }
+      end
+      own
+    end
+
     # The route template when a framework knows it: Sinatra's `GET /users/:id` -> `/users/:id`.
     def route
       return @route unless @route.nil?

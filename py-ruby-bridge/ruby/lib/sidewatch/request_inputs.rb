@@ -99,6 +99,38 @@ module Sidewatch
     end
 
     X_HEADER = /\AHTTP_X_/.freeze
+    # Raw text (a query string, a cookie header) none of whose values, decoded, can move a path has
+    # none of these: `/` (a value may start with it), `~`, `%` and `\\` (they decode to anything),
+    # a NUL, `..`, `file:`.
+    MAY_MOVE = %r{[/~%\\\0]|\.\.|file:}.freeze
+
+    # True when no input but the path (and route params) can hold a value that moves a path: see
+    # RequestContext#path_inputs. A request with a form or JSON body is not looked into.
+    def only_path_can_move?(env)
+      return false if env['rack.request.form_hash'].is_a?(Hash)
+
+      type = env['CONTENT_TYPE'].to_s
+      return false if type.include?('json') || type.start_with?('application/x-www-form-urlencoded')
+
+      query = env['QUERY_STRING']
+      return false if query.is_a?(String) && MAY_MOVE.match?(query)
+
+      cookie = env['HTTP_COOKIE']
+      return false if cookie.is_a?(String) && MAY_MOVE.match?(cookie)
+
+      INPUT_HEADERS.each_key { |key| return false if header_may_move?(env[key]) }
+      env.each_key do |key|
+        next unless key.start_with?('HTTP_X_') && !SECRET_X_HEADERS.include?(key)
+        return false if header_may_move?(env[key])
+      end
+      true
+    end
+
+    # A header value is one input as it stands (percent-decoded forms included).
+    def header_may_move?(value)
+      value.is_a?(String) &&
+        (value.start_with?('/', '~/', 'file:') || value.include?('%') || value.include?('..') || value.include?("\0"))
+    end
 
     # User-Agent, Referer and every X-* header but the secret ones (X-Forwarded-For included).
     # The env is scanned by Array#grep (in C): a request's env has dozens of keys.

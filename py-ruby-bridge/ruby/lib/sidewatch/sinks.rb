@@ -44,7 +44,7 @@ module Sidewatch
       sw = instance
       return yield if sw.nil?
 
-      judge(sw, call, call.sink) { |inputs| Detectors::PathTraversal.detect(call.path, call.resolved, inputs, call.op) }
+      judge(sw, call, call.sink, path_only: true) { |inputs| Detectors::PathTraversal.detect(call.path, call.resolved, inputs, call.op) }
       notable = call.attack || Detectors::SensitivePaths.label(call.resolved)
       return yield unless notable
 
@@ -69,11 +69,12 @@ module Sidewatch
 
     # Runs the detector with the current request's inputs; on a finding reports it and, in
     # block mode, stops the call.
-    def judge(sw, call, sink)
+    # `path_only`: the detector looks only at values that can move a path (RequestContext#path_inputs).
+    def judge(sw, call, sink, path_only: false)
       request = RequestContext.current
       return if request.nil?
 
-      finding = Warn.guard('judging a call') { yield request.inputs }
+      finding = Warn.guard('judging a call') { yield path_only ? request.path_inputs : request.inputs }
       return if finding.nil?
 
       block = sw.mode == 'block'

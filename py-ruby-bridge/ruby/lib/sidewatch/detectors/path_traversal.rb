@@ -16,6 +16,10 @@ module Sidewatch
 
       def detect(path, resolved, inputs, op = nil)
         inputs.each do |input|
+          raw = input.value
+          # The usual input: its only form is itself, and it cannot move a path.
+          next unless raw.include?('%') || raw.start_with?('/', '~/', 'file:') || raw.include?('..') || raw.include?("\0")
+
           DecodedValues.of(input).each do |value|
             next unless can_move_path?(value)
 
