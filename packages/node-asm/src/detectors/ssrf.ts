@@ -22,10 +22,10 @@ type HostControl = 'whole' | 'structure'
 const ARTICLE = { loopback: 'a', 'link-local': 'a', private: 'a', metadata: 'a', public: 'a', unspecified: 'an' } as const
 
 interface Target {
-  hostname: string
+  readonly hostname: string
   /** [start, end) of the host in the URL text as given; -1 when the text has no `//` authority. */
-  hostStart: number
-  hostEnd: number
+  readonly hostStart: number
+  readonly hostEnd: number
 }
 
 export function detectSsrf (url: string, inputs: readonly RequestInput[]): Finding | undefined {
@@ -34,7 +34,7 @@ export function detectSsrf (url: string, inputs: readonly RequestInput[]): Findi
     for (const value of inputValues(input)) {
       // The fast path: the input neither occurs in the URL nor could be a host spelled differently.
       if (value.length === 0 || (!url.includes(value) && !mayNameHost(value))) continue
-      target ??= parseTarget(url)
+      target ??= targetOf(url)
       if (target === null) return undefined
       const control = hostControl(target, url, value)
       if (control === undefined) continue
@@ -50,6 +50,21 @@ export function detectSsrf (url: string, inputs: readonly RequestInput[]): Findi
     }
   }
   return undefined
+}
+
+/**
+ * An app calls the same few URLs over and over: the last URL's target is kept (targets are never
+ * changed once made), so a repeated URL is not parsed again.
+ */
+let lastUrl: string | undefined
+let lastTarget: Target | null = null
+
+function targetOf (url: string): Target | null {
+  if (url === lastUrl) return lastTarget
+  const target = parseTarget(url)
+  lastUrl = url
+  lastTarget = target
+  return target
 }
 
 /**
