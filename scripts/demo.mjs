@@ -42,12 +42,20 @@ const agent = await startUntil([agentBin, 'run', '--listen', `unix:${sock}`, '--
   { SIDEWATCH_LOG_LEVEL: 'info' }, 'stderr', (l) => l.msg === 'listening' && String(l.address).startsWith('unix:'), 'the agent')
   .catch((err) => fail(err.message))
 
-step('starting the example shop with the SDK: node -r @sidewatch/node-asm/register examples/shop/server.js')
-const shop = await startUntil(['-r', '@sidewatch/node-asm/register', join(root, 'examples', 'shop', 'server.js')],
-  { PORT: '0', SIDEWATCH_AGENT: `unix:${sock}`, SIDEWATCH_TOKEN: token, SIDEWATCH_SERVICE: 'shop' },
-  'stdout', (l) => l.msg === 'shop listening', 'the shop')
+// Both shops also preload examples/shop/loopback-only.js: a net guard that refuses any TCP connection
+// to an address other than loopback, so no request of this demo can leave the machine.
+const startShop = (mode, what) => startUntil(
+  ['-r', '@sidewatch/node-asm/register', '-r', join(root, 'examples', 'shop', 'loopback-only.js'), join(root, 'examples', 'shop', 'server.js')],
+  { PORT: '0', SIDEWATCH_AGENT: `unix:${sock}`, SIDEWATCH_TOKEN: token, SIDEWATCH_SERVICE: 'shop', SIDEWATCH_MODE: mode },
+  'stdout', (l) => l.msg === 'shop listening', what)
   .catch((err) => fail(err.message))
+
+step('starting the example shop with the SDK (monitor mode): node -r @sidewatch/node-asm/register examples/shop/server.js')
+const shop = await startShop('monitor', 'the shop')
 const base = `http://127.0.0.1:${shop.line.port}`
+step('starting a second shop in block mode (SIDEWATCH_MODE=block), for the attack that must not get through')
+const guarded = await startShop('block', 'the block-mode shop')
+const guardedBase = `http://127.0.0.1:${guarded.line.port}`
 
 const traffic = [
   '/health', '/files', '/date', '/count', '/whoami', '/hostname', '/sum?n=1,2,3', '/greet?name=alice',
@@ -58,30 +66,78 @@ const traffic = [
   '/file?name=' + encodeURIComponent('../../../../../../../../etc/hostname'),
   '/preview?url=' + encodeURIComponent(`http://127.0.0.1:${shop.line.port}/health`),
 ]
-step(`playing ${traffic.length} requests`)
-for (const path of traffic) {
-  const res = await fetch(base + path)
+const play = async (url, path, label) => {
+  const res = await fetch(url + path)
   const body = await res.text()
-  console.log(`  ${res.status} GET ${path.padEnd(36)} ${body.length > 60 ? body.slice(0, 57) + '...' : body}`)
+  console.log(`  ${label.padEnd(8)} ${res.status} GET ${path.padEnd(36)} ${body.length > 60 ? body.slice(0, 57) + '...' : body}`)
+  return res.status
 }
+step(`playing ${traffic.length} requests (9 normal, then 3 attacks the monitor-mode shop reports and lets run)`)
+for (const [i, path] of traffic.entries()) await play(base, path, i < 9 ? 'normal' : 'attack')
+
+// SSRF aimed at the cloud metadata address. On AWS 169.254.169.254 is the real instance metadata
+// service, so this request goes to the block-mode shop: the SDK judges the outbound call and refuses
+// it before any socket is opened (and loopback-only.js would refuse it too). First check on
+// loopback that the shop does block, and only then name the metadata address.
+step('SSRF to the metadata address, against the block-mode shop (the SDK stops it before any connection)')
+const probe = await play(guardedBase, '/preview?url=' + encodeURIComponent(`http://127.0.0.1:${guarded.line.port}/health`), 'attack')
+if (probe !== 403) fail(`the block-mode shop answered ${probe} to an SSRF on loopback, not 403: not sending the metadata request`)
+const metadata = await play(guardedBase, '/preview?url=' + encodeURIComponent('http://169.254.169.254/latest/meta-data/'), 'attack')
+if (metadata !== 403) fail(`the block-mode shop answered ${metadata} to the metadata SSRF, not 403`)
+
+// An interactive shell: `script` gives a shell a pseudo-terminal, the way `docker exec -it` or ECS
+// Exec does; the agent's process scanner sees a shell with a controlling terminal.
+step('an interactive shell: script -qec "sleep 2; true" /dev/null (sh on a pseudo-terminal)')
+const shell = spawn('script', ['-qec', 'sleep 2; true', '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh' }, stdio: 'ignore' })
+const shellCode = await new Promise((resolve) => { shell.once('exit', resolve); shell.once('error', (err) => resolve(err.message)) })
+console.log(`  shell    exited ${shellCode}`)
 
 step('stopping the shop and the agent (the SDK flushes on exit, the agent on SIGTERM)')
 const exited = (child) => new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-shop.child.kill('SIGTERM')
-await exited(shop.child)
+for (const s of [shop, guarded]) {
+  s.child.kill('SIGTERM')
+  await exited(s.child)
+}
 agent.child.kill('SIGTERM')
 const agentCode = await exited(agent.child)
 if (agentCode !== 0) fail(`the agent exited with ${agentCode}`)
 
-step('what sidewatch alerted on (the shipped rules)')
 const cli = (...args) => execFileSync(process.execPath, [agentBin, ...args], { encoding: 'utf8' })
-process.stdout.write(cli('events', '--db', db, '--kind', 'alert'))
+const all = cli('events', '--db', db, '--json', '--limit', '100000').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+const byId = new Map(all.map((e) => [e.id, e]))
+const alerts = cli('events', '--db', db, '--json', '--kind', 'alert').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+
+/** A short text for what an alert is about, from the events it names as evidence. */
+function evidence (alert) {
+  for (const id of alert.alert.evidence ?? []) {
+    const ev = byId.get(id)
+    if (ev?.kind === 'attack') {
+      const a = ev.attack
+      return `${a.blocked ? 'BLOCKED' : 'ran'}: ${a.input.name}=${JSON.stringify(a.input.value)} → ${a.sink}${a.target && a.target !== a.input.value ? ' ' + a.target : ''}`
+    }
+    if (ev?.kind === 'process.start' || ev?.kind === 'process.exec') {
+      const p = ev.process ?? {}
+      const cmdline = Array.isArray(p.cmdline) ? p.cmdline.join(' ') : p.cmdline
+      return `${p.tty ? p.tty + ': ' : ''}${cmdline ?? p.exe ?? ev.summary ?? ''}`
+    }
+    if (ev?.kind === 'net.flow' && ev.net) return `${ev.net.src ?? ''} → ${ev.net.dst}:${ev.net.dport}`
+  }
+  const proc = alert.alert.context?.process
+  return (Array.isArray(proc?.cmdline) ? proc.cmdline.join(' ') : proc?.cmdline) ?? alert.alert.output
+}
+const clip = (text, n) => { const t = String(text).replace(/\s+/g, ' '); return t.length > n ? t.slice(0, n - 1) + '…' : t }
+const rows = alerts.map((a) => [a.ts.slice(11, 23), a.alert.priority, a.alert.rule, a.container ?? (a.service ? `service ${a.service}` : '-'), clip(evidence(a), 90)])
+const header = ['TIME (UTC)', 'PRIORITY', 'RULE', 'CONTAINER', 'EVIDENCE']
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+step(`what sidewatch alerted on (the shipped rules): ${alerts.length} alerts`)
+console.log('  ' + header.map((h, i) => h.padEnd(widths[i])).join('  '))
+for (const r of rows) console.log('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd())
+console.log('  (alerts with no container and no service come from the machine the demo runs on, which the agent also scans)')
 console.log('')
 step('what sidewatch saw')
 process.stdout.write(cli('events', '--db', db, '--kind', 'attack'))
 console.log('')
 process.stdout.write(cli('events', '--db', db, '--kind', 'process.exec'))
-const all = cli('events', '--db', db, '--json', '--limit', '100000').split('\n').filter(Boolean).map((l) => JSON.parse(l))
 const byKind = {}
 for (const ev of all) byKind[ev.kind] = (byKind[ev.kind] ?? 0) + 1
 console.log('')
@@ -90,5 +146,7 @@ console.log('')
 console.log('  Search the stored events, for example:')
 console.log(`    node packages/agent/bin/sidewatch-agent.js search passwd --db .sidewatch-demo/sidewatch.db`)
 if (all.filter((e) => e.kind === 'process.exec').length < 8) fail('fewer process.exec events than expected')
-if (all.filter((e) => e.kind === 'attack').length < 3) fail('the three attacks were not all reported')
-if (!['Shell injection', 'Path traversal', 'Server-side request forgery'].every((rule) => all.some((e) => e.kind === 'alert' && e.alert.rule === rule))) fail('the attacks did not all raise their alerts')
+if (all.filter((e) => e.kind === 'attack').length < 5) fail('the five attacks (three run, two blocked) were not all reported')
+if (!['Shell injection', 'Path traversal', 'Server-side request forgery', 'Terminal shell in container'].every((rule) => alerts.some((e) => e.alert.rule === rule))) fail('the attacks did not all raise their alerts')
+if (!all.some((e) => e.kind === 'attack' && e.attack.class === 'ssrf' && e.attack.blocked === true && String(e.attack.target).includes('169.254.169.254'))) fail('the metadata SSRF was not reported as blocked')
+if (!alerts.some((e) => e.alert.rule === 'Server-side request forgery' && e.alert.output.includes('169.254.169.254'))) fail('the metadata SSRF raised no alert')
