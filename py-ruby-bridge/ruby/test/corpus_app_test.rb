@@ -25,8 +25,18 @@ class CorpusAppTest < Minitest::Test
     dir = Dir.mktmpdir('corpus-', base)
     agent = RealAgent.new(dir: dir)
     results = File.join(dir, 'results.jsonl')
-    script = 'ip link set lo up && mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /var/log && exec ruby -I "$0" "$@"'
-    ok = system('unshare', '--net', '--mount', '--propagation', 'private', 'sh', '-c', script, RepoPaths::LIB, DRIVER, agent.unix, results, dir,
+    # A repository checked out under /tmp (a CI clone) would vanish under the fresh /tmp: the old
+    # /tmp is first bound under the namespace's own /var/log, and the repository bound back from it.
+    script = <<~'SH'
+      set -e
+      ip link set lo up
+      mount -t tmpfs tmpfs /var/log
+      case "$SW_REPO" in /tmp/*) mkdir /var/log/.outer-tmp; mount --bind /tmp /var/log/.outer-tmp;; esac
+      mount -t tmpfs tmpfs /tmp
+      case "$SW_REPO" in /tmp/*) mkdir -p "$SW_REPO"; mount --bind "/var/log/.outer-tmp/${SW_REPO#/tmp/}" "$SW_REPO";; esac
+      exec ruby -I "$0" "$@"
+    SH
+    ok = system({ 'SW_REPO' => RepoPaths::ROOT }, 'unshare', '--net', '--mount', '--propagation', 'private', 'sh', '-c', script, RepoPaths::LIB, DRIVER, agent.unix, results, dir,
                 out: File.join(dir, 'driver.out'), err: File.join(dir, 'driver.err'))
     RESULTS[:error] = File.read(File.join(dir, 'driver.err')).then { |s| s[-2000..] || s } unless ok
     RESULTS[:cases] = File.exist?(results) ? File.readlines(results).map { |l| JSON.parse(l) } : []
