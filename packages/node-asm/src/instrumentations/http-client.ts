@@ -28,6 +28,7 @@ import type { InstrumentationDefinition } from '../hook'
 import { firstUse } from './socket-first-use'
 import { internalError } from '../warn'
 import { describeRequest } from './http-client-target'
+import { isOurEmit, restoreEmit, setEmit } from './prototype-emit'
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 type Exports = Record<string, unknown>
@@ -44,8 +45,6 @@ interface Pending { ctx: HttpClientContext, startedAt: number }
 type Watched = ClientRequest & { [kPending]?: Pending }
 /** Request prototypes whose `emit` we wrapped (restored when the last module is unpatched). */
 const patchedPrototypes = new Set<Record<string, unknown>>()
-/** Set on a prototype whose `emit` we defined (it had none of its own before). */
-const kAdded = Symbol('sidewatch.addedEmit')
 /** http.get → request, and calls made by subscribers while publishing, are not reported again. */
 let depth = 0
 let patchedModules = 0
@@ -63,8 +62,9 @@ export const httpClientInstrumentation: InstrumentationDefinition = {
   },
 }
 
+/** True for our request/get wrappers and for the `emit` we put on ClientRequest's prototype. */
 export function isWrapped (fn: unknown): boolean {
-  return typeof fn === 'function' && kOriginal in fn
+  return typeof fn === 'function' && (kOriginal in fn || isOurEmit(fn))
 }
 
 function patchModule (module: Exports, api: 'http' | 'https'): void {
@@ -167,17 +167,14 @@ function onSocket (ctx: HttpClientContext, socket: Socket): void {
 }
 
 function patchEmit (proto: Record<string, unknown>): boolean {
-  const original = proto.emit
-  if (typeof original !== 'function') return false
-  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
-  const emit = function (this: Watched, event: unknown, arg: unknown): unknown {
+  const patched = setEmit(proto, (original) => function (this: unknown, event: unknown, arg: unknown): unknown {
     if (event === 'socket' || event === 'error') {
-      const entry = this[kPending]
+      const entry = (this as Watched)[kPending]
       if (entry !== undefined) {
         try {
           if (event === 'socket') onSocket(entry.ctx, arg as Socket)
           else {
-            this[kPending] = undefined
+            (this as Watched)[kPending] = undefined
             settle(entry.ctx, entry.startedAt, arg)
           }
         } catch (err) {
@@ -185,29 +182,14 @@ function patchEmit (proto: Record<string, unknown>): boolean {
         }
       }
     }
-    return (original as AnyFunction).apply(this, arguments as unknown as unknown[])
-  }
-  Object.defineProperty(emit, kOriginal, { value: original })
-  try {
-    Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
-    if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
-  } catch {
-    return false // a frozen prototype
-  }
-  patchedPrototypes.add(proto)
-  return true
+    return original.apply(this, arguments as unknown as unknown[])
+  })
+  if (patched) patchedPrototypes.add(proto)
+  return patched
 }
 
 function unpatchPrototypes (): void {
-  for (const proto of patchedPrototypes) {
-    if (!isWrapped(proto.emit)) continue
-    if (Object.prototype.hasOwnProperty.call(proto, kAdded)) {
-      delete proto.emit
-      delete (proto as Record<symbol, unknown>)[kAdded]
-    } else {
-      proto.emit = (proto.emit as unknown as Record<symbol, unknown>)[kOriginal]
-    }
-  }
+  for (const proto of patchedPrototypes) restoreEmit(proto)
   patchedPrototypes.clear()
 }
 

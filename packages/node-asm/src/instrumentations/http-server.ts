@@ -14,6 +14,7 @@ import type { InstrumentationDefinition } from '../hook'
 import { createRequestContext, currentRequest, runWithRequest, type RequestFields, type SocketAddresses } from '../request-context'
 import { addHeaderInputs, addUrlInputs } from '../request-inputs'
 import { internalError } from '../warn'
+import { isOurEmit, restoreEmit, setEmit } from './prototype-emit'
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 type Exports = Record<string, unknown>
@@ -32,9 +33,6 @@ interface ServerResponse {
   once (event: string, fn: () => void): unknown
 }
 
-const kOriginal = Symbol('sidewatch.original')
-/** Set on a prototype whose `emit` we defined (it had none of its own before). */
-const kAdded = Symbol('sidewatch.addedEmit')
 const start = channels.httpServerStart
 const finish = channels.httpServerFinish
 
@@ -43,10 +41,10 @@ function serverDefinition (name: 'http' | 'https' | 'http2', prototypes: (module
     name,
     builtin: true,
     patch (moduleExports: Exports): void {
-      for (const proto of prototypes(moduleExports)) patchEmit(proto)
+      for (const proto of prototypes(moduleExports)) setEmit(proto, wrapEmit)
     },
     unpatch (moduleExports: Exports): void {
-      for (const proto of prototypes(moduleExports)) unpatchEmit(proto)
+      for (const proto of prototypes(moduleExports)) restoreEmit(proto)
       unpatchRequestPrototypes()
     },
   }
@@ -63,27 +61,7 @@ export const http2ServerInstrumentation = serverDefinition('http2', http2Prototy
 export const httpServerInstrumentations: readonly InstrumentationDefinition[] =
   [httpServerInstrumentation, httpsServerInstrumentation, http2ServerInstrumentation]
 
-function patchEmit (proto: Record<string, unknown>): void {
-  if (typeof proto.emit !== 'function' || isWrapped(proto.emit)) return
-  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
-  const original = proto.emit as AnyFunction
-  Object.defineProperty(proto, 'emit', { value: wrapEmit(original), writable: true, configurable: true, enumerable: own })
-  if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
-}
-
-function unpatchEmit (proto: Record<string, unknown>): void {
-  if (!isWrapped(proto.emit)) return
-  if (Object.prototype.hasOwnProperty.call(proto, kAdded)) {
-    delete proto.emit
-    delete (proto as Record<symbol, unknown>)[kAdded]
-  } else {
-    proto.emit = (proto.emit as unknown as Record<symbol, unknown>)[kOriginal]
-  }
-}
-
-export function isWrapped (fn: unknown): boolean {
-  return typeof fn === 'function' && kOriginal in fn
-}
+export { isOurEmit as isWrapped }
 
 function serverPrototype (moduleExports: Exports): Array<Record<string, unknown>> {
   const Server = moduleExports.Server
@@ -135,7 +113,6 @@ function wrapEmit (original: AnyFunction): AnyFunction {
   }
   Object.defineProperty(emit, 'length', { value: original.length, configurable: true })
   Object.defineProperty(emit, 'name', { value: original.name, configurable: true })
-  Object.defineProperty(emit, kOriginal, { value: original })
   return emit
 }
 
@@ -172,32 +149,27 @@ const patchedRequestPrototypes = new Set<Record<string, unknown>>()
 function bindRequestEvents (req: IncomingMessage, request: RequestContext): void {
   (req as unknown as Record<symbol, unknown>)[kRequest] = request
   const proto = Object.getPrototypeOf(req) as Record<string, unknown> | null
-  if (proto === null || isWrapped(proto.emit)) return
+  if (proto === null || isOurEmit(proto.emit)) return
   patchRequestEmit(proto)
 }
 
 function patchRequestEmit (proto: Record<string, unknown>): void {
-  const original = proto.emit as AnyFunction
-  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
-  const emit = function (this: { listenerCount: (event: unknown) => number }, event: unknown): unknown {
-    const request = (this as unknown as Record<symbol, RequestContext | undefined>)[kRequest]
-    if (request === undefined || this.listenerCount(event) === 0 || currentRequest() === request) {
+  const patched = setEmit(proto, (original) => function (this: unknown, event: unknown): unknown {
+    const request = (this as Record<symbol, RequestContext | undefined>)[kRequest]
+    if (request === undefined || (this as { listenerCount: (event: unknown) => number }).listenerCount(event) === 0 || currentRequest() === request) {
       return original.apply(this, arguments as unknown as unknown[])
     }
     const args = arguments as unknown as unknown[]
     return runWithRequest(request, () => original.apply(this, args))
-  }
-  Object.defineProperty(emit, kOriginal, { value: original })
-  Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
-  if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
-  patchedRequestPrototypes.add(proto)
+  })
+  if (patched) patchedRequestPrototypes.add(proto)
 }
 
 /** Restores the request and response prototypes (with the servers', at disable). */
 function unpatchRequestPrototypes (): void {
-  for (const proto of patchedRequestPrototypes) unpatchEmit(proto)
+  for (const proto of patchedRequestPrototypes) restoreEmit(proto)
   patchedRequestPrototypes.clear()
-  for (const proto of patchedResponsePrototypes) unpatchEmit(proto)
+  for (const proto of patchedResponsePrototypes) restoreEmit(proto)
   patchedResponsePrototypes.clear()
 }
 
@@ -214,7 +186,7 @@ const patchedResponsePrototypes = new Set<Record<string, unknown>>()
 
 function watchResponse (ctx: HttpServerContext, res: ServerResponse): void {
   const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null
-  if (proto !== null && !Object.prototype.hasOwnProperty.call(res, 'emit') && (isWrapped(proto.emit) || patchResponseEmit(proto))) {
+  if (proto !== null && !Object.prototype.hasOwnProperty.call(res, 'emit') && (isOurEmit(proto.emit) || patchResponseEmit(proto))) {
     (res as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse] = ctx
     return
   }
@@ -222,28 +194,18 @@ function watchResponse (ctx: HttpServerContext, res: ServerResponse): void {
 }
 
 function patchResponseEmit (proto: Record<string, unknown>): boolean {
-  const original = proto.emit
-  if (typeof original !== 'function') return false
-  const own = Object.prototype.hasOwnProperty.call(proto, 'emit')
-  const emit = function (this: ServerResponse, event: unknown): unknown {
+  const patched = setEmit(proto, (original) => function (this: unknown, event: unknown): unknown {
     if (event === 'close') {
-      const ctx = (this as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse]
+      const ctx = (this as Record<symbol, HttpServerContext | undefined>)[kResponse]
       if (ctx !== undefined) {
-        (this as unknown as Record<symbol, HttpServerContext | undefined>)[kResponse] = undefined
-        finishResponse(ctx, this)
+        (this as Record<symbol, HttpServerContext | undefined>)[kResponse] = undefined
+        finishResponse(ctx, this as ServerResponse)
       }
     }
-    return (original as AnyFunction).apply(this, arguments as unknown as unknown[])
-  }
-  Object.defineProperty(emit, kOriginal, { value: original })
-  try {
-    Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: own })
-    if (!own) Object.defineProperty(proto, kAdded, { value: true, configurable: true })
-  } catch {
-    return false // a frozen prototype
-  }
-  patchedResponsePrototypes.add(proto)
-  return true
+    return original.apply(this, arguments as unknown as unknown[])
+  })
+  if (patched) patchedResponsePrototypes.add(proto)
+  return patched
 }
 
 function finishResponse (ctx: HttpServerContext, res: ServerResponse): void {

@@ -4,16 +4,15 @@
 import t from 'tap'
 import { resolve } from 'node:path'
 import { resolved } from '../../src/instrumentations/fs-describe'
+import { randomText, seededInts } from '../helpers/seeded'
 
 t.test('resolved() equals path.resolve on 200,000 seeded random paths', async (t) => {
   const alphabet = ['/', '/', '.', '.', 'a', 'b', '\n']
-  let seed = 0x5eed
-  const next = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 8 }
+  const next = seededInts(0x5eed)
   let differ = 0
   const examples: string[] = []
   for (let i = 0; i < 200_000; i++) {
-    let path = ''
-    for (let n = 1 + (next() % 10); n > 0; n--) path += alphabet[next() % alphabet.length]
+    const path = randomText(next, alphabet, 10)
     if (resolved(path) !== resolve(path)) { differ++; if (examples.length < 5) examples.push(JSON.stringify(path)) }
   }
   t.equal(differ, 0, `paths resolved differently: ${examples.join(', ')}`)

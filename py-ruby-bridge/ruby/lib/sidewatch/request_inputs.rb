@@ -118,36 +118,35 @@ module Sidewatch
       cookie = env['HTTP_COOKIE']
       return false if cookie.is_a?(String) && MAY_MOVE.match?(cookie)
 
-      INPUT_HEADERS.each_key { |key| return false if header_may_move?(env[key]) }
-      env.each_key do |key|
-        next unless key.start_with?('HTTP_X_') && !SECRET_X_HEADERS.include?(key)
-        return false if header_may_move?(env[key])
-      end
+      each_input_header(env) { |_, value| return false if header_may_move?(value) }
       true
     end
 
     # A header value is one input as it stands (percent-decoded forms included).
     def header_may_move?(value)
-      value.is_a?(String) &&
-        (value.start_with?('/', '~/', 'file:') || value.include?('%') || value.include?('..') || value.include?("\0"))
+      value.start_with?('/', '~/', 'file:') || value.include?('%') || value.include?('..') || value.include?("\0")
     end
 
     # User-Agent, Referer and every X-* header but the secret ones (X-Forwarded-For included).
     # The env is scanned by Array#grep (in C): a request's env has dozens of keys.
     def add_headers(inputs, env)
-      INPUT_HEADERS.each do |key, name|
+      each_input_header(env) { |key, value| add_one(inputs, 'headers', INPUT_HEADERS[key] || "headers.#{key[5..].downcase.tr('_', '-')}", value) }
+    end
+
+    # The headers taken as inputs (INPUT_HEADERS, then every X-* one but the secret ones): key, value.
+    def each_input_header(env)
+      INPUT_HEADERS.each_key do |key|
         value = env[key]
-        add_one(inputs, 'headers', name, value) if value.is_a?(String)
+        yield key, value if value.is_a?(String)
       end
       env.keys.grep(X_HEADER).each do |key|
         next if SECRET_X_HEADERS.include?(key)
 
         value = env[key]
-        add_one(inputs, 'headers', "headers.#{key[5..].downcase.tr('_', '-')}", value) if value.is_a?(String)
+        yield key, value if value.is_a?(String)
       end
     end
 
-    # `a=1; b="two"`: values percent-decoded when they decode; the first of a name wins.
     def parse_cookies(header)
       cookies = {}
       header.split(';').first(256).each do |part|
