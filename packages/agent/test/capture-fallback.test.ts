@@ -2,7 +2,7 @@
 // counts), attributed to the owning process, and says so once at start-up with a stable code:
 // with --capture off, and when capture cannot open (here: an interface that does not exist).
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { readlinkSync } from 'node:fs'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
@@ -64,8 +64,16 @@ t.test('capture that cannot open falls back to polling, said once with the cause
   t.equal((await agent.stop()).code, 0, 'the agent served and stopped cleanly')
 })
 
+/** Why the agent cannot be run as nobody here: not root, or a checkout nobody cannot read (a 0700 temp dir). */
+function whyNotAsNobody (): string | undefined {
+  if (process.getuid?.() !== 0) return 'dropping to an unprivileged user needs root'
+  const probe = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(AGENT_BIN)}, require('node:fs').constants.R_OK)`],
+    { uid: 65534, gid: 65534, env: cleanEnv(), stdio: 'ignore' })
+  return probe.status === 0 ? undefined : `the unprivileged user cannot read ${AGENT_BIN} (the checkout's directories are not world-readable)`
+}
+
 t.test('without CAP_NET_RAW (an unprivileged user): polling, said once, the agent serves', {
-  skip: process.getuid?.() === 0 ? undefined : 'dropping to an unprivileged user needs root',
+  skip: whyNotAsNobody(),
 }, async (t) => {
   // stdout as the sink: the unprivileged user cannot write into the test's directories.
   const agent = new AgentProcess(spawn(process.execPath, [AGENT_BIN, 'run', '--capture', 'lo', '--sink', 'jsonl:-', '--listen', 'tcp://127.0.0.1:0'],
