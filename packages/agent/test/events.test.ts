@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { validateEvent } from '@sidewatch/proto/schema'
 import { ftsPhrases, openStore, searchEvents } from '../src/store/query'
+import { SCHEMA_VERSION } from '../src/store/schema'
 import { httpGet, jsonLines, metric, readJsonl, runCli, runClis, startAgent, waitFor, waitForMetric } from './helpers/agent'
 import { TestClient, events } from './helpers/client'
 
@@ -33,7 +34,7 @@ t.test('events reach both sinks and the CLI finds them', async (t) => {
   t.equal(db.prepare("SELECT journal_mode AS m FROM pragma_journal_mode").get() !== undefined, true)
   await waitFor('all 5 rows', () => (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n === 5 || undefined)
   t.equal((db.prepare("SELECT container FROM events WHERE kind = 'http.request'").get() as { container: string }).container, 'web')
-  t.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, 1, 'schema version recorded')
+  t.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION, 'schema version recorded')
 
   t.test('events: table, --json, --kind, --since, --limit', async (t) => {
     // The runs are independent reads: start them together.

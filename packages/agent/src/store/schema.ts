@@ -27,6 +27,49 @@ const MIGRATIONS: readonly string[] = [
    -- Contentless: the text is only indexed, events.json holds the data. contentless_delete lets
    -- retention remove rows later.
    CREATE VIRTUAL TABLE events_fts USING fts5 (text, content = '', contentless_delete = 1);`,
+  // 2: the console's alert list (one row per alert event, kept by triggers, with the fields it
+  // filters on and its triage state) and the decisions taken on alerts.
+  `CREATE TABLE alerts (
+     seq INTEGER PRIMARY KEY,
+     ts_ms INTEGER NOT NULL,
+     rule TEXT NOT NULL,
+     priority TEXT NOT NULL,
+     container TEXT,
+     task TEXT,
+     service TEXT,
+     count INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'new'
+   );
+   CREATE INDEX alerts_ts ON alerts (ts_ms);
+   CREATE INDEX alerts_state ON alerts (state, ts_ms);
+   CREATE INDEX alerts_rule ON alerts (rule, ts_ms);
+   CREATE INDEX alerts_priority ON alerts (priority, ts_ms);
+   CREATE INDEX alerts_container ON alerts (container, ts_ms);
+   CREATE TABLE decisions (
+     id INTEGER PRIMARY KEY,
+     alert_seq INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     note TEXT NOT NULL,
+     who TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX decisions_alert ON decisions (alert_seq, id);
+   CREATE TRIGGER alerts_insert AFTER INSERT ON events WHEN new.kind = 'alert' BEGIN
+     INSERT OR IGNORE INTO alerts (seq, ts_ms, rule, priority, container, task, service, count)
+     VALUES (new.seq, new.ts_ms, coalesce(json_extract(new.json, '$.alert.rule'), ''),
+       coalesce(json_extract(new.json, '$.alert.priority'), ''), new.container,
+       coalesce(json_extract(new.json, '$.task.arn'), json_extract(new.json, '$.task.family')), new.service,
+       coalesce(json_extract(new.json, '$.alert.count'), 1));
+   END;
+   CREATE TRIGGER alerts_delete AFTER DELETE ON events WHEN old.kind = 'alert' BEGIN
+     DELETE FROM alerts WHERE seq = old.seq;
+     DELETE FROM decisions WHERE alert_seq = old.seq;
+   END;
+   INSERT INTO alerts (seq, ts_ms, rule, priority, container, task, service, count)
+     SELECT seq, ts_ms, coalesce(json_extract(json, '$.alert.rule'), ''), coalesce(json_extract(json, '$.alert.priority'), ''),
+       container, coalesce(json_extract(json, '$.task.arn'), json_extract(json, '$.task.family')), service,
+       coalesce(json_extract(json, '$.alert.count'), 1)
+     FROM events WHERE kind = 'alert';`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
