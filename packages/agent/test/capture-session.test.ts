@@ -13,6 +13,7 @@ import { waitFor } from './helpers/agent'
 
 const SYN = 0x02
 const ACK = 0x10
+const FIN = 0x01
 
 type Item = { frame: Buffer, tsUs: number } | 'error'
 
@@ -57,7 +58,9 @@ class FakeSession implements NativePcapSession {
   }
 
   close (): void { this.breaking = true }
-  stats (): PcapStats { return { ps_recv: 7, ps_drop: 1, ps_ifdrop: 0 } }
+  recv = 7
+  drop = 1
+  stats (): PcapStats { return { ps_recv: this.recv, ps_drop: this.drop, ps_ifdrop: 0 } }
 }
 
 const binding = { PcapSession: FakeSession, lib_version: () => 'fake' } as unknown as PcapBinding
@@ -153,4 +156,32 @@ t.test('cannot open: SW_ERR_CAPTURE with libpcap\'s reason; a link type the deco
   t.teardown(() => { FakeSession.linkName = 'LINKTYPE_ETHERNET' })
   t.throws(() => open(t), { code: 'SW_ERR_CAPTURE', message: /link type LINKTYPE_IEEE802_11_RADIO is not one the decoder reads/ })
   t.ok(FakeSession.last.breaking, 'the refused session is closed')
+})
+
+t.test('drain waits for the packets the kernel counted but has not handed over yet, within its bound', async (t) => {
+  const { capture, records, fake } = open(t)
+  const now = Date.now() * 1000
+  const packets = [
+    { frame: frame('192.0.2.1', 40000, '198.51.100.2', 443, SYN), tsUs: now },
+    { frame: frame('192.0.2.1', 40000, '198.51.100.2', 443, ACK, 60000), tsUs: now + 100 },
+    { frame: frame('192.0.2.1', 40000, '198.51.100.2', 443, ACK | FIN, 60000), tsUs: now + 200 },
+  ]
+  // The kernel has counted all three; it hands the last two over only 150 ms later (a block it
+  // still owns).
+  fake.recv = fake.drop + packets.length
+  fake.queue.push(packets[0] as Item)
+  setTimeout(() => fake.queue.push(...(packets.slice(1) as Item[])), 150)
+  const started = Date.now()
+  await capture.drain(5000)
+  t.ok(Date.now() - started >= 100, 'it waited for them')
+  capture.close()
+  t.match(records, [{ src: '192.0.2.1', dport: 443, src_pkts: 3, src_bytes: 40 + 60040 + 60040, scope: 'outbound' }], 'the whole transfer counted')
+
+  const second = open(t)
+  second.fake.recv = second.fake.drop + 10 // ten counted, none ever handed over
+  const at = Date.now()
+  await second.capture.drain(200)
+  const waited = Date.now() - at
+  t.ok(waited >= 150 && waited < 2000, `gives up at its bound (${waited} ms)`)
+  second.capture.close()
 })

@@ -81,6 +81,52 @@ t.test('later files append to lists, macros and rules, override keys, or disable
   t.equal(replaced.rules[0]?.output.render(shell({})), 'replaced')
 })
 
+t.test('a later file replaces a rule\'s learning window or threshold; appending them is refused', async (t) => {
+  const base = `
+- rule: New destination
+  condition: evt.kind = net.flow
+  output: new %net.dst
+  priority: notice
+  new_value:
+    fields: [net.dst]
+    learn: 10m
+- rule: Big transfer
+  condition: evt.kind = net.flow
+  output: big %net.dst
+  priority: warning
+  threshold:
+    sum: net.src_bytes
+    by: [net.dst]
+    window: 60s
+    over: 100000000
+`
+  const set = build(['base.yaml', base], ['short.yaml', `
+- rule: New destination
+  new_value:
+    fields: [net.dst, net.dport]
+    learn: 2s
+    mode: unlearned
+  override:
+    new_value: replace
+- rule: Big transfer
+  threshold:
+    sum: net.src_bytes
+    by: [net.dst]
+    window: 10s
+    over: 1000
+  override:
+    threshold: replace
+`])
+  t.same(problems(set), [])
+  t.match(set.rules.find((r) => r.name === 'New destination')?.newValue, { learnMs: 2000, fields: ['net.dst', 'net.dport'], mode: 'unlearned' })
+  t.match(set.rules.find((r) => r.name === 'Big transfer')?.threshold, { windowMs: 10_000, over: 1000 })
+
+  const unsaid = build(['base.yaml', base], ['unsaid.yaml', '- rule: New destination\n  new_value:\n    fields: [net.dst]\n    learn: 1s\n  override:\n    priority: replace\n  priority: debug\n'])
+  t.same(problems(unsaid), ['unsaid.yaml:1:3: rule New destination sets new_value without saying in override whether to append or replace it'])
+  const appended = build(['base.yaml', base], ['append.yaml', '- rule: Big transfer\n  threshold:\n    sum: net.src_bytes\n    by: [net.dst]\n    window: 1s\n    over: 1\n  override:\n    threshold: append\n'])
+  t.same(problems(appended), ['append.yaml:1:3: threshold can only be replaced, not appended'])
+})
+
 t.test('problems, each at its file:line:col', async (t) => {
   const set = build(['bad.yaml', `
 - list: shells

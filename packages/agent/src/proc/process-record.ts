@@ -9,6 +9,7 @@
  * yields to the event loop between batches.
  */
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
+import { isInetSocket } from './inet-socket'
 import { startTimeIso } from './boot-time'
 import { containerIdFromCgroup } from './cgroup'
 import { DEFAULT_CMDLINE_BYTES, parseCmdline } from './cmdline'
@@ -108,8 +109,10 @@ export function readProcess (ctx: ReadContext, pid: number, now: number = Date.n
   if (user !== undefined) record.user = user
   const cwd = readLink(`${dir}/cwd`)
   if (cwd !== undefined) record.cwd = cwd
-  // stdin and stdout both sockets: what a reverse shell looks like (`sh -i <&3 >&3`, nc -e, ...).
-  if (readLink(`${dir}/fd/0`)?.startsWith('socket:[') === true && readLink(`${dir}/fd/1`)?.startsWith('socket:[') === true) record.stdioSocket = true
+  // stdin and stdout both network connections: what a reverse shell looks like (`sh -i <&3 >&3`,
+  // nc -e, ...). Both merely sockets is not enough: a Node parent's pipes are unix socketpairs.
+  const stdin = readLink(`${dir}/fd/0`)
+  if (stdin?.startsWith('socket:[') === true && readLink(`${dir}/fd/1`)?.startsWith('socket:[') === true && isInetSocket(dir, Number(stdin.slice(8, -1)))) record.stdioSocket = true
   const cmdline = readCmdline(ctx, dir)
   if (cmdline !== undefined) {
     record.cmdline = cmdline.args

@@ -88,7 +88,7 @@ export type RuleFileItem = ListItem | MacroItem | RuleItem
 export interface RuleFile { file: string, items: RuleFileItem[], problems: RuleProblem[] }
 
 const RULE_KEYS = ['rule', 'desc', 'condition', 'output', 'priority', 'tags', 'enabled', 'exceptions', 'dedup', 'fold', 'new_value', 'threshold', 'override', 'append', 'source']
-const OVERRIDABLE = ['desc', 'condition', 'output', 'priority', 'tags', 'enabled', 'exceptions', 'dedup', 'fold']
+const OVERRIDABLE = ['desc', 'condition', 'output', 'priority', 'tags', 'enabled', 'exceptions', 'dedup', 'fold', 'new_value', 'threshold']
 
 export function readRuleFile (file: string): RuleFile {
   let text: string

@@ -160,9 +160,9 @@ function mergeRule (rules: Map<string, RuleState>, item: RuleItem, file: string,
     }
   } else if (item.append || overriding) {
     const how = (key: string): 'append' | 'replace' | undefined => item.append ? (key === 'condition' || key === 'exceptions' ? 'append' : undefined) : item.override[key]
-    for (const key of ['desc', 'condition', 'output', 'priority', 'tags', 'enabled', 'exceptions', 'dedup', 'fold']) {
+    for (const key of ['desc', 'condition', 'output', 'priority', 'tags', 'enabled', 'exceptions', 'dedup', 'fold', 'new_value', 'threshold']) {
       const mode = how(key)
-      const given = ({ desc: item.desc, condition: item.condition, output: item.output, priority: item.priority, tags: item.tags, enabled: item.enabled, exceptions: item.exceptions, dedup: item.dedup, fold: item.foldSeconds } as Record<string, unknown>)[key]
+      const given = ({ desc: item.desc, condition: item.condition, output: item.output, priority: item.priority, tags: item.tags, enabled: item.enabled, exceptions: item.exceptions, dedup: item.dedup, fold: item.foldSeconds, new_value: item.newValue, threshold: item.threshold } as Record<string, unknown>)[key]
       if (mode === undefined) {
         if (given !== undefined && key !== 'enabled') problems.push(item.at.problem(`rule ${item.name} sets ${key} without saying in override whether to append or replace it`))
         if (key === 'enabled' && item.enabled !== undefined) had.enabled = item.enabled
@@ -184,6 +184,9 @@ function mergeRule (rules: Map<string, RuleState>, item: RuleItem, file: string,
         case 'exceptions': had.exceptions = mode === 'append' ? mergeExceptions(had.exceptions, item.exceptions ?? []) : [...(item.exceptions ?? [])]; break
         case 'dedup': had.dedup = item.dedup; break
         case 'fold': had.foldSeconds = item.foldSeconds ?? had.foldSeconds; break
+        // Whole blocks: a shorter or longer learning window, another volume or window.
+        case 'new_value': had.newValue = item.newValue; break
+        case 'threshold': had.threshold = item.threshold; break
       }
     }
     return

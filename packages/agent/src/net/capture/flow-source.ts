@@ -20,6 +20,8 @@ import type { PcapBinding } from './pcap-module'
 import { ProcNetPoller } from './proc-net-poller'
 import { SocketOwners } from './socket-owners'
 
+/** At a stop, the capture waits at most this long for the packets the kernel still holds. */
+const DRAIN_AT_CLOSE_MS = 2000
 /** At most one owner scan per this many milliseconds on behalf of new connections. */
 const OWNER_REFRESH_MS = 50
 
@@ -142,6 +144,7 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     },
     async close () {
       if (capture !== undefined) {
+        await capture.drain(DRAIN_AT_CLOSE_MS)
         lastCapture = capture.counters()
         capture.close()
       }

@@ -201,6 +201,25 @@ export class LiveCapture {
     return this.#closed
   }
 
+  /**
+   * Before a close: waits, up to `maxMs`, until every packet the kernel has counted is read. The
+   * kernel hands packets over a block at a time, and a block can stay its own for a while after
+   * its last packet (more than the buffer timeout, seen under load), so what the kernel counted
+   * (ps_recv, less its drops) is the goal, not what is visible now. Without it the bytes of a
+   * transfer that ended just before a stop would be cut short.
+   */
+  async drain (maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs
+    const stepMs = Math.max(5, Math.floor((this.#options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS) / 2))
+    for (;;) {
+      if (this.#closed) return
+      this.#dispatch()
+      this.#readKernelStats()
+      if (this.#packets >= this.#kernel.ps_recv - this.#kernel.ps_drop || Date.now() >= deadline) return
+      await new Promise((resolve) => setTimeout(resolve, stepMs))
+    }
+  }
+
   /** Reads what is pending, stops capturing and emits every flow still held (closed ones fin/rst, the rest eof). */
   close (): void {
     if (this.#closed) return
