@@ -44,6 +44,8 @@ export interface ConnectionOptions {
   sinks: EventWriter
   metrics: AgentMetrics
   log: Logger
+  /** The container of the client whose hello names this pid (peer-container.ts), if known. */
+  containerOf?: (pid: number) => string | undefined
 }
 
 type State = 'handshake' | 'ready' | 'closing' | 'closed'
@@ -66,6 +68,8 @@ export class Connection {
   #stopping = false
   #handshakeTimer: NodeJS.Timeout | undefined
   #graceTimer: NodeJS.Timeout | undefined
+  /** Stamped as `container_id` on this client's events that name no container. */
+  #containerId: string | undefined
 
   constructor (socket: Socket, options: ConnectionOptions) {
     this.id = options.id
@@ -212,7 +216,12 @@ export class Connection {
     this.#send({
       type: 'welcome', version: PROTOCOL_VERSION, agent_version: AGENT_VERSION, session_id: sessionId, config: { mode: this.#opts.mode },
     })
-    this.#log.info({ session_id: sessionId, sdk: hello.sdk, runtime: hello.runtime, protocol: hello.version }, 'client connected')
+    try {
+      this.#containerId = this.#opts.containerOf?.(hello.pid)
+    } catch (err) {
+      this.#log.debug({ err }, 'the client\'s container could not be read')
+    }
+    this.#log.info({ session_id: sessionId, sdk: hello.sdk, runtime: hello.runtime, protocol: hello.version, container_id: this.#containerId }, 'client connected')
     // The record of the drops is the client's own agent.stats event (it reports drops during a
     // session too); hello.dropped feeds the log and the metric only, so nothing is stored twice.
     const dropped = hello.dropped ?? 0
@@ -248,6 +257,10 @@ export class Connection {
   /** Hands events to the sinks. On failure the batch is not acknowledged, so the client may resend. */
   async #store (events: SidewatchEvent[]): Promise<boolean> {
     if (events.length === 0) return true
+    const containerId = this.#containerId
+    if (containerId !== undefined) {
+      for (const event of events) if (event.container === undefined && event.container_id === undefined) event.container_id = containerId
+    }
     try {
       await this.#opts.sinks.write(events)
       return true

@@ -8,6 +8,7 @@ import type { Logger } from '../log'
 import type { AgentMetrics } from '../metrics'
 import { createTokenCheck, type TokenCheck } from './auth'
 import { Connection, type EventWriter } from './connection'
+import { peerContainerId, type PeerSocket } from './peer-container'
 import type { ListenSpec } from './listen-spec'
 import { openListener, type Listener } from './listener'
 
@@ -88,6 +89,7 @@ export class Ingest {
       sinks: this.#sinks,
       metrics: this.#metrics,
       log: this.#log,
+      containerOf: peerOf(socket),
     })
     this.#connections.add(connection)
     this.#metrics.connectionOpened()
@@ -108,4 +110,21 @@ export class Ingest {
     socket.resume()
     setTimeout(() => socket.destroy(), REFUSE_GRACE_MS).unref()
   }
+}
+
+/**
+ * How to find a client's container: unix-socket and loopback clients share the agent's task, so
+ * the pid in their hello is one the agent can look at; a client from elsewhere is not looked up.
+ */
+function peerOf (socket: Socket): ((pid: number) => string | undefined) | undefined {
+  let peer: PeerSocket
+  if (socket.remoteAddress === undefined) peer = { kind: 'unix' }
+  else if (isLoopback(socket.remoteAddress) && socket.localPort !== undefined && socket.remotePort !== undefined) {
+    peer = { kind: 'tcp', agentPort: socket.localPort, clientPort: socket.remotePort }
+  } else return undefined
+  return (pid) => peerContainerId(pid, peer)
+}
+
+function isLoopback (address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }
