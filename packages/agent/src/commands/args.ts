@@ -5,7 +5,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { AgentError } from '../errors'
 
-/** `config` as for parseArgs, with `args`; strict (the default) so unknown options are errors. */
+/**
+ * `config` as for parseArgs, with `args`; strict (the default) so unknown options are errors.
+ * Each command module exports the options it passes here as `<COMMAND>_OPTIONS` (RUN_OPTIONS,
+ * ...): test/docs-reference.test.ts checks that docs/configuration.md documents every flag.
+ */
 export function parseCommandArgs<C extends ParseArgsConfig> (command: string, config: C): ReturnType<typeof parseArgs<C>> {
   try {
     return parseArgs(config)

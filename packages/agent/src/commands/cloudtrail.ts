@@ -29,17 +29,15 @@ with the file and the record index and skipped; the exit status is then 1.
 /** How many records wait to be put in time order (see TimeOrder). */
 const ORDER_WINDOW = 10_000
 
+export const CLOUDTRAIL_OPTIONS = {
+  rules: { type: 'string', multiple: true },
+  'no-defaults': { type: 'boolean' },
+  state: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function cloudtrailCommand (argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('cloudtrail', {
-    args: argv,
-    allowPositionals: true,
-    options: {
-      rules: { type: 'string', multiple: true },
-      'no-defaults': { type: 'boolean' },
-      state: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values, positionals } = parseCommandArgs('cloudtrail', { args: argv, allowPositionals: true, options: CLOUDTRAIL_OPTIONS })
   if (values.help === true) { process.stdout.write(CLOUDTRAIL_USAGE); return }
   if (positionals.length === 0) throw new AgentError('SW_ERR_USAGE', 'cloudtrail needs at least one PATH (see sidewatch-agent cloudtrail --help)')
   // The files are read on a thread of their own from now on, while the rules load.

@@ -25,18 +25,17 @@ JSON) and stores them in its own sinks, once per event id.
   --tls-cert, --tls-key     PEM certificate and key for https
 `
 
+export const COLLECT_OPTIONS = {
+  listen: { type: 'string' },
+  sink: { type: 'string', multiple: true },
+  'keys-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function collectCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('collect', {
-    args: argv,
-    options: {
-      listen: { type: 'string' },
-      sink: { type: 'string', multiple: true },
-      'keys-file': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('collect', { args: argv, options: COLLECT_OPTIONS })
   if (values.help === true) { process.stdout.write(COLLECT_USAGE); return }
   const listen = parseListenSpec(values.listen ?? 'tcp://127.0.0.1:7879')
   if (listen.kind !== 'tcp') throw new AgentError('SW_ERR_LISTEN', 'collect listens on tcp://HOST:PORT')

@@ -9,8 +9,11 @@ Lists the newest stored events (default 100), newest last: a table of time, kind
 service and a one-line summary, or one JSON event per line with --json.
 `
 
+/** The flags of `events`: the filter flags it shares with `search`. */
+export const EVENTS_OPTIONS = FILTER_OPTIONS
+
 export async function eventsCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('events', { args: argv, options: FILTER_OPTIONS })
+  const { values } = parseCommandArgs('events', { args: argv, options: EVENTS_OPTIONS })
   if (values.help === true) { process.stdout.write(EVENTS_USAGE); return }
   const filter = filterFrom('events', values)
   const db = openStore(requireDb('events', values.db))

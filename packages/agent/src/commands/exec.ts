@@ -26,14 +26,18 @@ CMD's exit status (or its signal) is this command's.
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
+/** The flags of `exec` itself, before `--`. */
+export const EXEC_OPTIONS = {
+  agent: { type: 'string' },
+  interval: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function execCommand (argv: string[]): Promise<void> {
   const dash = argv.indexOf('--')
   const own = dash === -1 ? argv : argv.slice(0, dash)
   const command = dash === -1 ? [] : argv.slice(dash + 1)
-  const { values } = parseCommandArgs('exec', {
-    args: own,
-    options: { agent: { type: 'string' }, interval: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  })
+  const { values } = parseCommandArgs('exec', { args: own, options: EXEC_OPTIONS })
   if (values.help === true) { process.stdout.write(EXEC_USAGE); return }
   if (command.length === 0) throw new AgentError('SW_ERR_USAGE', 'exec needs the command after --, like: sidewatch-agent exec -- node server.js (see sidewatch-agent exec --help)')
   const interval = values.interval === undefined ? 100 : Number(values.interval)

@@ -31,18 +31,17 @@ src is the initiator; bytes are IP-layer bytes; end is fin, rst, idle, active, e
 Malformed or truncated frames are skipped and counted by reason; they never make a record.
 `
 
+export const FLOWS_OPTIONS = {
+  pcap: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'active-timeout': { type: 'string' },
+  'task-net': { type: 'string', multiple: true },
+  'max-flows': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function flowsCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('flows', {
-    args: argv,
-    options: {
-      pcap: { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'active-timeout': { type: 'string' },
-      'task-net': { type: 'string', multiple: true },
-      'max-flows': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('flows', { args: argv, options: FLOWS_OPTIONS })
   if (values.help === true) { process.stdout.write(FLOWS_USAGE); return }
   if (values.pcap === undefined) throw new AgentError('SW_ERR_USAGE', 'flows needs --pcap FILE (see sidewatch-agent flows --help)')
   const idleTimeoutS = seconds('idle-timeout', values['idle-timeout'], DEFAULT_IDLE_TIMEOUT_S)

@@ -39,21 +39,20 @@ SSM (or a Secret); each app container gets NODE_OPTIONS=-r @sidewatch/node-asm/r
 SIDEWATCH_AGENT=tcp://127.0.0.1:7878 and waits for the agent to be healthy. See docs/deploy.md.
 `
 
+export const INJECT_OPTIONS = {
+  'task-definition': { type: 'string' },
+  pod: { type: 'string' },
+  image: { type: 'string' },
+  'key-parameter': { type: 'string' },
+  'key-secret': { type: 'string' },
+  cluster: { type: 'string' },
+  sink: { type: 'string', multiple: true },
+  app: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function injectCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('inject', {
-    args: argv,
-    options: {
-      'task-definition': { type: 'string' },
-      pod: { type: 'string' },
-      image: { type: 'string' },
-      'key-parameter': { type: 'string' },
-      'key-secret': { type: 'string' },
-      cluster: { type: 'string' },
-      sink: { type: 'string', multiple: true },
-      app: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('inject', { args: argv, options: INJECT_OPTIONS })
   if (values.help === true) { process.stdout.write(INJECT_USAGE); return }
   const taskFile = values['task-definition']
   const podFile = values.pod

@@ -28,19 +28,18 @@ process.exit when a process is gone, login.ssh for each SSH session of a running
   --learn S        the baseline's learning window in seconds (default 300)
 `
 
+export const PROCS_OPTIONS = {
+  once: { type: 'boolean' },
+  interval: { type: 'string' },
+  'proc-root': { type: 'string' },
+  'no-hash': { type: 'boolean' },
+  baseline: { type: 'string' },
+  learn: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function procsCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('procs', {
-    args: argv,
-    options: {
-      once: { type: 'boolean' },
-      interval: { type: 'string' },
-      'proc-root': { type: 'string' },
-      'no-hash': { type: 'boolean' },
-      baseline: { type: 'string' },
-      learn: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('procs', { args: argv, options: PROCS_OPTIONS })
   if (values.help === true) { process.stdout.write(PROCS_USAGE); return }
   if (values.learn !== undefined && values.baseline === undefined) throw new AgentError('SW_ERR_USAGE', '--learn needs --baseline FILE (see sidewatch-agent procs --help)')
   const intervalMs = values.interval === undefined ? DEFAULT_INTERVAL_MS : positiveInt('procs', 'interval', values.interval)

@@ -30,6 +30,17 @@ fields lists the fields conditions and outputs can use, with their types.
   --state FILE   keep new_value baselines in FILE (default: none, learning starts afresh)
 `
 
+export const RULES_CHECK_OPTIONS = { 'no-defaults': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const
+export const RULES_TEST_OPTIONS = {
+  rules: { type: 'string', multiple: true },
+  events: { type: 'string' },
+  state: { type: 'string' },
+  'no-defaults': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+/** Every flag of a `rules` subcommand (for the docs; each subcommand parses its own). */
+export const RULES_OPTIONS = { ...RULES_CHECK_OPTIONS, ...RULES_TEST_OPTIONS } as const
+
 export async function rulesCommand (argv: string[]): Promise<void> {
   const [sub, ...rest] = argv
   if (sub === 'check') return check(rest)
@@ -48,11 +59,7 @@ function printFields (): void {
 }
 
 function check (argv: string[]): void {
-  const { values, positionals } = parseCommandArgs('rules', {
-    args: argv,
-    allowPositionals: true,
-    options: { 'no-defaults': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  })
+  const { values, positionals } = parseCommandArgs('rules', { args: argv, allowPositionals: true, options: RULES_CHECK_OPTIONS })
   if (values.help === true) { process.stdout.write(RULES_USAGE); return }
   if (positionals.length === 0 && values['no-defaults'] === true) throw new AgentError('SW_ERR_USAGE', 'rules check needs a FILE or DIR (see sidewatch-agent rules --help)')
   const set = loadRules(positionals, { defaults: values['no-defaults'] !== true })
@@ -63,16 +70,7 @@ function check (argv: string[]): void {
 }
 
 async function test (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('rules', {
-    args: argv,
-    options: {
-      rules: { type: 'string', multiple: true },
-      events: { type: 'string' },
-      state: { type: 'string' },
-      'no-defaults': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('rules', { args: argv, options: RULES_TEST_OPTIONS })
   if (values.help === true) { process.stdout.write(RULES_USAGE); return }
   if (values.events === undefined) throw new AgentError('SW_ERR_USAGE', 'rules test needs --events FILE.jsonl (see sidewatch-agent rules --help)')
   const set = loadRules(values.rules ?? [], { defaults: values['no-defaults'] !== true })

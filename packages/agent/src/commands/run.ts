@@ -46,24 +46,24 @@ SIGTERM or SIGINT stops the agent: connections are closed and sinks flushed with
 SIGHUP reloads the rule files.
 `
 
+/** The flags of `run` (docs/configuration.md documents each; a test checks that it does). */
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  token: { type: 'string' },
+  sink: { type: 'string', multiple: true },
+  capture: { type: 'string' },
+  'flow-idle-timeout': { type: 'string' },
+  rules: { type: 'string', multiple: true },
+  'data-dir': { type: 'string' },
+  'cloudtrail-listen': { type: 'string' },
+  proc: { type: 'string' },
+  metrics: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 export async function runCommand (argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs('run', {
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      listen: { type: 'string', multiple: true },
-      token: { type: 'string' },
-      sink: { type: 'string', multiple: true },
-      capture: { type: 'string' },
-      'flow-idle-timeout': { type: 'string' },
-      rules: { type: 'string', multiple: true },
-      'data-dir': { type: 'string' },
-      'cloudtrail-listen': { type: 'string' },
-      proc: { type: 'string' },
-      metrics: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values } = parseCommandArgs('run', { args: argv, options: RUN_OPTIONS })
   if (values.help === true) { process.stdout.write(RUN_USAGE); return }
   const config = resolveConfig(values, process.env)
   // Loaded once the command line is known to be good, so usage errors answer at once.

@@ -13,10 +13,11 @@ is passed to SQLite FTS5 as is (AND, OR, NOT, "phrases", prefix*); a malformed q
 refused with SW_ERR_BAD_QUERY.
 `
 
+/** The flags of `search`: the filter flags of `events`, and --fts. */
+export const SEARCH_OPTIONS = { ...FILTER_OPTIONS, fts: { type: 'boolean' } } as const
+
 export async function searchCommand (argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs('search', {
-    args: argv, options: { ...FILTER_OPTIONS, fts: { type: 'boolean' } }, allowPositionals: true,
-  })
+  const { values, positionals } = parseCommandArgs('search', { args: argv, options: SEARCH_OPTIONS, allowPositionals: true })
   if (values.help === true) { process.stdout.write(SEARCH_USAGE); return }
   if (positionals.length !== 1) {
     throw new AgentError('SW_ERR_USAGE', `search takes one QUERY argument (quote it if it has spaces), got ${positionals.length} (see sidewatch-agent search --help)`)
