@@ -14,6 +14,7 @@ import type * as CollectModule from './commands/collect'
 import type * as ExecModule from './commands/exec'
 import type * as CloudtrailModule from './commands/cloudtrail'
 import type * as InjectModule from './commands/inject'
+import type * as ConsoleModule from './commands/console'
 import { AGENT_VERSION } from './version'
 
 export const USAGE = `sidewatch-agent ${AGENT_VERSION}: runtime security monitoring sidecar
@@ -29,6 +30,8 @@ Usage:
   sidewatch-agent rules check [FILE|DIR]...
   sidewatch-agent rules test --rules FILE|DIR... --events FILE.jsonl
   sidewatch-agent collect [--listen tcp://HOST:PORT] [--sink SPEC]... [--keys-file FILE] [--tls-cert F --tls-key F]
+                          [--console 127.0.0.1:PORT] [--console-token TOKEN]
+  sidewatch-agent console --db FILE [--listen 127.0.0.1:PORT] [--token TOKEN] [--rules FILE|DIR]...
   sidewatch-agent exec [--agent ADDR] -- CMD [ARGS...]
   sidewatch-agent cloudtrail PATH... [--rules FILE]...
   sidewatch-agent inject --task-definition FILE [--image IMAGE] [--key-parameter ARN]
@@ -53,6 +56,7 @@ const COMMANDS: Record<string, () => Command> = {
   exec: () => { const m = require('./commands/exec') as typeof ExecModule; return { run: m.execCommand, usage: m.EXEC_USAGE } },
   cloudtrail: () => { const m = require('./commands/cloudtrail') as typeof CloudtrailModule; return { run: m.cloudtrailCommand, usage: m.CLOUDTRAIL_USAGE } },
   inject: () => { const m = require('./commands/inject') as typeof InjectModule; return { run: m.injectCommand, usage: m.INJECT_USAGE } },
+  console: () => { const m = require('./commands/console') as typeof ConsoleModule; return { run: m.consoleCommand, usage: m.CONSOLE_USAGE } },
 }
 
 export async function main (argv: string[]): Promise<void> {
