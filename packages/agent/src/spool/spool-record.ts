@@ -6,10 +6,14 @@
  * with `{` (written by an earlier agent) is the JSON alone.
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
+import { redactSecretValues } from '../redact/secret-values'
 
-/** The spool record of an event, as text (Spool.append writes it as UTF-8 straight into its buffer). */
+/**
+ * The spool record of an event, as text (Spool.append writes it as UTF-8 straight into its
+ * buffer). Secret-shaped values are redacted here, once for every sink (redact/secret-values.ts).
+ */
 export function spoolRecordText (event: SidewatchEvent): string {
-  return `${event.id}\t${event.kind}\n${JSON.stringify(event)}`
+  return `${event.id}\t${event.kind}\n${redactSecretValues(JSON.stringify(event))}`
 }
 
 /** The spool record of an event. */
