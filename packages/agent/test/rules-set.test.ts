@@ -81,6 +81,31 @@ t.test('later files append to lists, macros and rules, override keys, or disable
   t.equal(replaced.rules[0]?.output.render(shell({})), 'replaced')
 })
 
+t.test('a later file adds values to an exception by its name; a new exception without fields is a problem', async (t) => {
+  const base = BASE + `  exceptions:
+    - name: admin_dirs
+      fields: [proc.cwd]
+      comps: [startswith]
+      values: [[/srv/admin]]
+`
+  const set = build(['base.yaml', base], ['local.yaml', `
+- rule: Shell with a terminal
+  exceptions:
+    - name: admin_dirs
+      values: [[/opt/tools]]
+  override:
+    exceptions: append
+`])
+  t.same(problems(set), [])
+  const rule = set.rules[0]
+  t.notOk(rule?.test(shell({ cwd: '/srv/admin/x' })), 'the first value still applies')
+  t.notOk(rule?.test(shell({ cwd: '/opt/tools/bin' })), 'the appended value applies')
+  t.ok(rule?.test(shell({ cwd: '/home/bob' })))
+
+  const unnamed = build(['base.yaml', base], ['local.yaml', '- rule: Shell with a terminal\n  exceptions:\n    - name: no_such\n      values: [[/x]]\n  override:\n    exceptions: append\n'])
+  t.same(problems(unnamed), ['local.yaml:3:7: exception no_such needs fields (or, appended with override: {exceptions: append}, the name of an exception the rule has)'])
+})
+
 t.test('a later file replaces a rule\'s learning window or threshold; appending them is refused', async (t) => {
   const base = `
 - rule: New destination

@@ -284,8 +284,9 @@ function readExceptions (node: Node, pos: (n: Node | undefined) => Position, pro
     for (const key of m.keys()) if (!['name', 'fields', 'comps', 'values'].includes(key)) problems.push(pos(m.get(key)?.key).problem(`unknown field ${key} in exception (allowed: name, fields, comps, values)`))
     const nameNode = m.get('name')?.value
     if (!isScalar(nameNode) || typeof nameNode.value !== 'string') { problems.push(at.problem('an exception needs a name')); continue }
+    // No fields is allowed here: appended to a rule's exception of the same name, it adds values
+    // to it (rule-set.ts); anywhere else the rule set reports it.
     const fields = seqOfStrings(m.get('fields')?.value, 'exception fields', pos, problems) ?? []
-    if (fields.length === 0) problems.push(at.problem(`exception ${nameNode.value} needs fields`))
     const comps = seqOfStrings(m.get('comps')?.value, 'exception comps', pos, problems) ?? fields.map((f) => ({ value: '=', at: f.at }))
     const valuesNode = m.get('values')?.value
     const values: Array<Array<Located<string>>> = []

@@ -355,6 +355,10 @@ function compileExceptions (state: RuleState, kinds: ReadonlySet<string> | undef
   const out: Predicate[] = []
   for (const exc of state.exceptions) {
     let ok = true
+    if (exc.fields.length === 0) {
+      problems.push(exc.at.problem(`exception ${exc.name} needs fields (or, appended with override: {exceptions: append}, the name of an exception the rule has)`))
+      continue
+    }
     if (exc.comps.length !== exc.fields.length) {
       problems.push(exc.at.problem(`exception ${exc.name}: ${exc.fields.length} fields but ${exc.comps.length} comps`))
       continue
