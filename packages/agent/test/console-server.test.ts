@@ -89,7 +89,7 @@ t.test('no token, no console: 401s; the sign-in link sets an HttpOnly SameSite=S
   t.equal(page.status, 200)
   t.match(page.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'; style-src 'self'/)
   t.equal(page.headers.get('x-frame-options'), 'DENY')
-  t.equal(page.headers.get('referrer-policy'), 'no-referrer')
+  t.equal(page.headers.get('referrer-policy'), 'same-origin', 'the sign-in token never leaves in a Referer')
   t.notMatch(page.body, /https?:\/\/(?!127\.0\.0\.1)/, 'nothing refers to another origin')
   t.match(page.body, /<link rel="stylesheet" href="\/static\/console.css">/)
 })

@@ -18,6 +18,7 @@ export function page (options: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · sidewatch</title>
 <link rel="stylesheet" href="/static/console.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <script src="/static/console.js" defer></script>
 </head>
 <body>
