@@ -203,6 +203,8 @@ export class CaptureStream {
   #packets = 0
   #decoded = 0
   #bytes = 0
+  /** Where byte 0 of the buffer being consumed is in the capture (for error messages). */
+  #origin = 0
   #need = 4
   #pending: Buffer[] = []
   #pendingLength = 0
@@ -266,6 +268,7 @@ export class CaptureStream {
    */
   consume (buf: Buffer, start: number, end: number): number {
     let pos = start
+    this.#origin = this.#bytes - start
     if (this.#format === undefined) {
       pos = this.#consumeFileHeader(buf, pos, end)
       if (pos === start && this.#format !== 'pcapng') return pos
@@ -314,7 +317,7 @@ export class CaptureStream {
     while (end - pos >= PCAP_RECORD_HEADER) {
       const capLen = u32(buf, pos + 8, le)
       if (capLen > maxRecord) {
-        throw this.#error(`is corrupt: the record at byte ${this.#bytes + pos} claims ${capLen} captured bytes, more than the snapshot length allows (${maxRecord})`)
+        throw this.#error(`is corrupt: the record at byte ${this.#origin + pos} claims ${capLen} captured bytes, more than the snapshot length allows (${maxRecord})`)
       }
       const next = pos + PCAP_RECORD_HEADER + capLen
       if (next > end) {
@@ -356,28 +359,28 @@ export class CaptureStream {
       if (type === SHB) le = this.#sectionByteOrder(buf, pos)
       const length = u32(buf, pos + 4, le)
       if (length < (type === SHB ? 28 : 12) || (length & 3) !== 0 || length > MAX_BLOCK) {
-        throw this.#error(`is corrupt: the block at byte ${this.#bytes + pos} (type 0x${type.toString(16)}) has length ${length}, not a multiple of 4 between ${type === SHB ? 28 : 12} and ${MAX_BLOCK}`)
+        throw this.#error(`is corrupt: the block at byte ${this.#origin + pos} (type 0x${type.toString(16)}) has length ${length}, not a multiple of 4 between ${type === SHB ? 28 : 12} and ${MAX_BLOCK}`)
       }
       if (end - pos < length) {
         this.#need = length
         break
       }
       if (u32(buf, pos + length - 4, le) !== length) {
-        throw this.#error(`is corrupt: the block at byte ${this.#bytes + pos} (type 0x${type.toString(16)}) starts with length ${length} but ends with ${u32(buf, pos + length - 4, le)}`)
+        throw this.#error(`is corrupt: the block at byte ${this.#origin + pos} (type 0x${type.toString(16)}) starts with length ${length} but ends with ${u32(buf, pos + length - 4, le)}`)
       }
       let data: number
       let capLen: number
       let tsUs: number
       let iface: Interface
       if (type === EPB || type === OPB) {
-        if (length < 32) throw this.#error(`is corrupt: the packet block at byte ${this.#bytes + pos} is ${length} bytes, shorter than its 32-byte header`)
+        if (length < 32) throw this.#error(`is corrupt: the packet block at byte ${this.#origin + pos} is ${length} bytes, shorter than its 32-byte header`)
         iface = this.#interface(type === EPB ? u32(buf, pos + 8, le) : u16(buf, pos + 8, le), pos)
         capLen = u32(buf, pos + 20, le)
-        if (capLen > length - 32) throw this.#error(`is corrupt: the packet block at byte ${this.#bytes + pos} claims ${capLen} captured bytes in a ${length}-byte block`)
+        if (capLen > length - 32) throw this.#error(`is corrupt: the packet block at byte ${this.#origin + pos} claims ${capLen} captured bytes in a ${length}-byte block`)
         tsUs = this.#lastTsUs = unitsToUs(u32(buf, pos + 12, le), u32(buf, pos + 16, le), iface)
         data = pos + 28
       } else if (type === SPB) {
-        if (length < 16) throw this.#error(`is corrupt: the Simple Packet Block at byte ${this.#bytes + pos} is ${length} bytes, shorter than its 16-byte header`)
+        if (length < 16) throw this.#error(`is corrupt: the Simple Packet Block at byte ${this.#origin + pos} is ${length} bytes, shorter than its 16-byte header`)
         iface = this.#interface(0, pos)
         capLen = Math.min(u32(buf, pos + 8, le), length - 16, iface.snaplen === 0 ? Infinity : iface.snaplen)
         tsUs = this.#lastTsUs
@@ -409,7 +412,7 @@ export class CaptureStream {
   #sectionByteOrder (buf: Buffer, pos: number): boolean {
     const magic = u32(buf, pos + 8, true)
     if (magic !== BYTE_ORDER_MAGIC && magic !== 0x4d3c2b1a) {
-      throw this.#error(`is corrupt: the Section Header Block at byte ${this.#bytes + pos} has byte-order magic 0x${buf.toString('hex', pos + 8, pos + 12)}, not 1a2b3c4d`)
+      throw this.#error(`is corrupt: the Section Header Block at byte ${this.#origin + pos} has byte-order magic 0x${buf.toString('hex', pos + 8, pos + 12)}, not 1a2b3c4d`)
     }
     this.#le = magic === BYTE_ORDER_MAGIC
     return this.#le
@@ -417,12 +420,12 @@ export class CaptureStream {
 
   #interface (id: number, pos: number): Interface {
     const iface = this.#interfaces[id]
-    if (iface === undefined) throw this.#error(`is corrupt: the packet block at byte ${this.#bytes + pos} names interface ${id}, but its section describes ${this.#interfaces.length}`)
+    if (iface === undefined) throw this.#error(`is corrupt: the packet block at byte ${this.#origin + pos} names interface ${id}, but its section describes ${this.#interfaces.length}`)
     return iface
   }
 
   #readInterface (buf: Buffer, pos: number, length: number, le: boolean): Interface {
-    if (length < 20) throw this.#error(`is corrupt: the Interface Description Block at byte ${this.#bytes + pos} is ${length} bytes, shorter than 20`)
+    if (length < 20) throw this.#error(`is corrupt: the Interface Description Block at byte ${this.#origin + pos} is ${length} bytes, shorter than 20`)
     const iface: Interface = { linkType: u16(buf, pos + 8, le), snaplen: u32(buf, pos + 12, le), mul: 1, div: 1, unitsPerSecond: 0n, offsetUs: 0, high: -1, highUs: 0, highRest: 0 }
     const optionsEnd = pos + length - 4
     for (let p = pos + 16; p + 4 <= optionsEnd;) {
