@@ -19,6 +19,7 @@ import { gzip as gzipCb } from 'node:zlib'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import type * as Undici from 'undici'
 import type { Dispatcher } from 'undici'
+import { answerTimeoutMs } from './answer-timeout'
 import { AgentError } from '../errors'
 import type { RawBatch, Sink, SinkContext } from './sink'
 
@@ -84,14 +85,16 @@ export class HttpsSink implements Sink {
   readonly #url: URL
   readonly #authorization: string
   readonly #dispatcher: Dispatcher
+  readonly #timeoutMs: number
   /** Batches refused, by status (for stats). */
   readonly refused: Record<string, number> = {}
 
-  private constructor (url: URL, key: string, dispatcher: Dispatcher) {
+  private constructor (url: URL, key: string, dispatcher: Dispatcher, timeoutMs: number) {
     this.name = url.href
     this.#url = url
     this.#authorization = `Bearer ${key}`
     this.#dispatcher = dispatcher
+    this.#timeoutMs = timeoutMs
   }
 
   static async open (spec: string, _ctx: SinkContext, env: NodeJS.ProcessEnv = process.env): Promise<HttpsSink> {
@@ -105,8 +108,9 @@ export class HttpsSink implements Sink {
         throw new AgentError('SW_ERR_SINK', `cannot read SIDEWATCH_CA_FILE=${env.SIDEWATCH_CA_FILE}: ${(err as Error).message}`, { cause: err })
       }
     }
+    const timeoutMs = answerTimeoutMs(env, TIMEOUT_MS)
     const dispatcher = new (loadUndici().Agent)({ connect: { ca, rejectUnauthorized: true }, keepAliveTimeout: 30_000, connections: 4 })
-    return new HttpsSink(url, key, dispatcher)
+    return new HttpsSink(url, key, dispatcher, timeoutMs)
   }
 
   async write (events: readonly SidewatchEvent[]): Promise<void> {
@@ -128,8 +132,8 @@ export class HttpsSink implements Sink {
         dispatcher: this.#dispatcher,
         headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: this.#authorization, 'user-agent': 'sidewatch-agent' },
         body,
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       })
     } catch (err) {
       const e = err as Error & { code?: string }
@@ -149,8 +153,9 @@ export class HttpsSink implements Sink {
   /** Every write waited for its answer: nothing is held here. */
   async flush (): Promise<void> {}
 
+  /** Called once the pump has stopped: a request still waiting for an answer is abandoned (unacknowledged, so spooled). */
   async close (): Promise<void> {
-    await this.#dispatcher.close()
+    await this.#dispatcher.destroy()
   }
 }
 

@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici'
 import { AgentError } from '../errors'
 import { loadUndici, retryAfterMs, SinkHttpError } from './https'
 import type { Sink, SinkContext } from './sink'
+import { answerTimeoutMs } from './answer-timeout'
 
 type AnyValue = { stringValue: string } | { intValue: string } | { boolValue: boolean }
 interface KeyValue { key: string, value: AnyValue }
@@ -81,11 +82,13 @@ export class OtlpSink implements Sink {
   readonly #url: URL
   readonly #headers: Record<string, string>
   readonly #dispatcher: Dispatcher
+  readonly #timeoutMs: number
 
-  private constructor (spec: string, url: URL, headers: Record<string, string>) {
+  private constructor (spec: string, url: URL, headers: Record<string, string>, timeoutMs: number) {
     this.name = spec
     this.#url = url
     this.#headers = headers
+    this.#timeoutMs = timeoutMs
     this.#dispatcher = new (loadUndici().Agent)({ connect: { rejectUnauthorized: true }, connections: 4 })
   }
 
@@ -96,7 +99,7 @@ export class OtlpSink implements Sink {
       const at = pair.indexOf('=')
       if (at > 0) headers[decodeURIComponent(pair.slice(0, at).trim()).toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim())
     }
-    return new OtlpSink(spec, url, headers)
+    return new OtlpSink(spec, url, headers, answerTimeoutMs(env, 30_000))
   }
 
   async write (events: readonly SidewatchEvent[]): Promise<void> {
@@ -108,8 +111,8 @@ export class OtlpSink implements Sink {
         dispatcher: this.#dispatcher,
         headers: { ...this.#headers, 'content-type': 'application/json' },
         body: JSON.stringify(otlpLogs(events)),
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       })
     } catch (err) {
       throw new SinkHttpError(`cannot reach the OTLP endpoint ${this.#url.origin}: ${(err as Error).message}`, undefined)
@@ -122,7 +125,8 @@ export class OtlpSink implements Sink {
 
   async flush (): Promise<void> {}
 
+  /** Called once the pump has stopped: a request still waiting for an answer is abandoned (unacknowledged, so spooled). */
   async close (): Promise<void> {
-    await this.#dispatcher.close()
+    await this.#dispatcher.destroy()
   }
 }

@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici'
 import { checkHttpsUrl, loadUndici, retryAfterMs, SinkHttpError } from './https'
 import type { Sink, SinkContext } from './sink'
 import { AgentError } from '../errors'
+import { answerTimeoutMs } from './answer-timeout'
 
 const ICON: Record<string, string> = { emergency: ':rotating_light:', alert: ':rotating_light:', critical: ':red_circle:', error: ':red_circle:', warning: ':warning:', notice: ':large_blue_circle:', informational: ':information_source:', debug: ':grey_question:' }
 
@@ -34,16 +35,18 @@ export class WebhookSink implements Sink {
   readonly name: string
   readonly #url: URL
   readonly #dispatcher: Dispatcher
+  readonly #timeoutMs: number
   sent = 0
 
-  private constructor (url: URL) {
+  private constructor (url: URL, timeoutMs: number) {
     this.#url = url
+    this.#timeoutMs = timeoutMs
     this.name = `webhook+${url.origin}${url.pathname.length > 1 ? '/…' : ''}` // the path of a hook URL is its secret
     this.#dispatcher = new (loadUndici().Agent)({ connect: { rejectUnauthorized: true }, connections: 2 })
   }
 
-  static async open (spec: string, _ctx: SinkContext): Promise<WebhookSink> {
-    return new WebhookSink(checkWebhookUrl(spec))
+  static async open (spec: string, _ctx: SinkContext, env: NodeJS.ProcessEnv = process.env): Promise<WebhookSink> {
+    return new WebhookSink(checkWebhookUrl(spec), answerTimeoutMs(env, 15_000))
   }
 
   async write (events: readonly SidewatchEvent[]): Promise<void> {
@@ -51,7 +54,7 @@ export class WebhookSink implements Sink {
       if (event.kind !== 'alert') continue
       let res: Dispatcher.ResponseData
       try {
-        res = await loadUndici().request(this.#url, { method: 'POST', dispatcher: this.#dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookMessage(event)), headersTimeout: 15_000, bodyTimeout: 15_000 })
+        res = await loadUndici().request(this.#url, { method: 'POST', dispatcher: this.#dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhookMessage(event)), headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs })
       } catch (err) {
         throw new SinkHttpError(`cannot reach the webhook ${this.#url.origin}: ${(err as Error).message}`, undefined)
       }
@@ -66,7 +69,8 @@ export class WebhookSink implements Sink {
 
   async flush (): Promise<void> {}
 
+  /** Called once the pump has stopped: a request still waiting for an answer is abandoned (unacknowledged, so spooled). */
   async close (): Promise<void> {
-    await this.#dispatcher.close()
+    await this.#dispatcher.destroy()
   }
 }

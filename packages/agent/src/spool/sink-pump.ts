@@ -26,6 +26,9 @@ export interface SinkPumpOptions {
   onError?: (sink: string, err: unknown) => void
 }
 
+/** How long a stop waits for a batch in flight, at least, when its drain time is up. */
+const MIN_GRACE_MS = 500
+
 /** A batch's write or flush failed. */
 interface Failed { err: unknown }
 
@@ -71,7 +74,10 @@ export class SinkPump {
 
   /**
    * Stops after the batch in flight. With `drainMs`, keeps sending until the spool is empty for
-   * this sink or the time is up (what is left stays spooled for the next start).
+   * this sink or the time is up (what is left stays spooled for the next start). A batch still
+   * waiting for its sink when the time is up (at least MIN_GRACE_MS more: a receiver that took the
+   * connection and went quiet) is left unacknowledged, so it is spooled too: the stop never waits
+   * out the sink's timeout.
    */
   async stop (drainMs = 0): Promise<void> {
     const deadline = Date.now() + drainMs
@@ -82,7 +88,16 @@ export class SinkPump {
     this.#running = false
     clearInterval(this.#timer)
     this.notify()
-    await this.#loop
+    let timer: NodeJS.Timeout | undefined
+    const finished = await Promise.race([
+      (this.#loop ?? Promise.resolve()).then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(MIN_GRACE_MS, deadline - Date.now())) }),
+    ])
+    clearTimeout(timer)
+    if (!finished) {
+      this.#options.log.warn({ code: 'SW_ERR_SINK', sink: this.sink.name, backlog: this.#spool.stats().backlog[this.sink.name] },
+        'the sink did not answer before the stop; what it has not acknowledged stays in the spool for the next start')
+    }
   }
 
   async #run (): Promise<void> {
