@@ -101,8 +101,11 @@ export function listAlerts (db: Db, filter: AlertFilter, pageSize = PAGE_SIZE): 
   const { where, params } = conditions(filter)
   const total = (db.prepare(`SELECT count(*) AS n FROM alerts a ${where}`).get(...params) as { n: number }).n
   const pages = Math.max(1, Math.ceil(total / pageSize))
-  const rows = db.prepare(`SELECT ${COLUMNS} FROM alerts a JOIN events e ON e.seq = a.seq ${where}
-    ORDER BY a.ts_ms DESC, a.seq DESC LIMIT ? OFFSET ?`).all(...params, pageSize, (filter.page - 1) * pageSize) as AlertRow[]
+  // The page is chosen in the alerts table alone; only its rows are joined to their events (joining
+  // first would read every matching event's row before sorting and skipping).
+  const rows = db.prepare(`SELECT ${COLUMNS} FROM (SELECT * FROM alerts a ${where}
+    ORDER BY a.ts_ms DESC, a.seq DESC LIMIT ? OFFSET ?) a JOIN events e ON e.seq = a.seq
+    ORDER BY a.ts_ms DESC, a.seq DESC`).all(...params, pageSize, (filter.page - 1) * pageSize) as AlertRow[]
   return { rows, total, page: filter.page, pages }
 }
 

@@ -21,6 +21,7 @@ import { parsePage, parseTime } from './time-range'
 
 export const COUNT_CAP = 10_000
 export const SEARCH_PAGE_SIZE = 50
+const SEQ_BOUND_SCAN = 200_000
 const COLUMNS = ['kind', 'source', 'service', 'container', 'id'] as const
 
 export interface SearchRequest {
@@ -97,10 +98,20 @@ export function searchStore (db: Db, req: SearchRequest, pageSize = SEARCH_PAGE_
   let count: number
   try {
     if (parsed.match.trim() !== '') {
+      const bound = req.sinceMs === undefined ? undefined : firstSeqSince(db, req.sinceMs)
+      if (bound !== undefined) { where.push('f.rowid >= ?'); params.push(bound) }
       const cond = where.map((w) => ` AND ${w}`).join('')
-      const from = `FROM events_fts f JOIN events e ON e.seq = f.rowid WHERE events_fts MATCH ?${cond}`
-      rows = db.prepare(`SELECT e.seq, e.json ${from} ORDER BY f.rowid DESC LIMIT ? OFFSET ?`).all(parsed.match, ...params, pageSize, offset) as typeof rows
-      count = (db.prepare(`SELECT count(*) AS n FROM (SELECT 1 ${from} LIMIT ?)`).get(parsed.match, ...params, COUNT_CAP + 1) as { n: number }).n
+      const joined = where.some((w) => w.includes('e.'))
+      const from = `FROM events_fts f ${joined ? 'JOIN events e ON e.seq = f.rowid ' : ''}WHERE events_fts MATCH ?${cond}`
+      // One pass over the index gives the count (up to the cap) and the page's seqs: a phrase of
+      // common tokens (an IP address is four) costs as much to match as everything else together.
+      const seqs = db.prepare(`SELECT f.rowid ${from} ORDER BY f.rowid DESC LIMIT ?`).pluck().all(parsed.match, ...params, COUNT_CAP + 1) as number[]
+      count = seqs.length
+      if (offset + pageSize <= COUNT_CAP) {
+        rows = eventsBySeq(db, seqs.slice(offset, offset + pageSize))
+      } else {
+        rows = db.prepare(`SELECT f.rowid AS seq, ev.json ${from.replace('FROM events_fts f ', 'FROM events_fts f JOIN events ev ON ev.seq = f.rowid ')} ORDER BY f.rowid DESC LIMIT ? OFFSET ?`).all(parsed.match, ...params, pageSize, offset) as typeof rows
+      }
     } else {
       const cond = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
       rows = db.prepare(`SELECT e.seq, e.json FROM events e ${cond} ORDER BY e.seq DESC LIMIT ? OFFSET ?`).all(...params, pageSize, offset) as typeof rows
@@ -117,6 +128,25 @@ export function searchStore (db: Db, req: SearchRequest, pageSize = SEARCH_PAGE_
     count: Math.min(count, COUNT_CAP),
     capped: count > COUNT_CAP,
   }
+}
+
+/** The events of `seqs`, in that order. */
+function eventsBySeq (db: Db, seqs: readonly number[]): Array<{ seq: number, json: string }> {
+  if (seqs.length === 0) return []
+  const rows = db.prepare(`SELECT seq, json FROM events WHERE seq IN (${seqs.map(() => '?').join(', ')})`).all(...seqs) as Array<{ seq: number, json: string }>
+  const bySeq = new Map(rows.map((r) => [r.seq, r]))
+  return seqs.flatMap((s) => bySeq.get(s) ?? [])
+}
+
+/**
+ * The lowest seq of the events at or after `sinceMs` when there are at most SEQ_BOUND_SCAN of them
+ * (an index-only scan): a rowid range the full-text index can start from instead of reading every
+ * match back to the beginning. Exact (late arrivals included: it is the minimum over all of them);
+ * undefined for wide ranges, where it would not save much.
+ */
+function firstSeqSince (db: Db, sinceMs: number): number | undefined {
+  const row = db.prepare(`SELECT min(seq) AS seq, count(*) AS n FROM (SELECT seq FROM events WHERE ts_ms >= ? LIMIT ${SEQ_BOUND_SCAN + 1})`).get(sinceMs) as { seq: number | null, n: number }
+  return row.n <= SEQ_BOUND_SCAN ? row.seq ?? Number.MAX_SAFE_INTEGER : undefined
 }
 
 /** Whitespace-separated tokens; a double-quoted run (also after `name:`) is one token. */
