@@ -118,6 +118,12 @@ t.test('decisions need the session, its CSRF token and this origin', async (t) =
   t.match(detail, /<td>ana<\/td><td>acknowledged<\/td><td class="note">checking<\/td>/)
   t.match(detail, /value="ana"/, 'the name is remembered for the next decision')
   t.equal((await c.post('/alerts/99999/decision', form)).status, 404)
+
+  t.equal((await c.post('/signout', { csrf: 'wrong' })).status, 403, 'signing out needs the CSRF token too')
+  const out = await c.post('/signout', { csrf: c.csrf })
+  t.equal(out.status, 303)
+  t.match(out.headers.getSetCookie()[0], /^sw_console=; .*Max-Age=0/)
+  t.equal((await c.get('/alerts')).status, 401, 'the session is gone')
 })
 
 t.test('XSS payloads in every field stay text on every page', async (t) => {

@@ -154,6 +154,19 @@ t.test('search: words, field terms, kind and time, raw FTS5, counts', async (t) 
   t.throws(() => search('kind=bogus'), { code: 'SW_ERR_BAD_QUERY', message: /kind "bogus" is not one of/ })
 })
 
+t.test('search: past the counted matches, pages still come from the index', async (t) => {
+  const file = await store(t, Array.from({ length: 10_030 }, (_, i) => events.fsOp(`/srv/many/f-${i}.txt`)))
+  const db = openConsoleStore(file)
+  t.teardown(() => db.close())
+  const first = searchStore(db, parseSearchRequest(new URLSearchParams('q=many')))
+  t.same([first.events.length, first.count, first.capped], [50, 10_000, true], 'the count stops at 10,000')
+  t.equal(first.events[0]?.event.fs?.path, '/srv/many/f-10029.txt', 'newest first')
+  const last = searchStore(db, parseSearchRequest(new URLSearchParams('q=many&page=201')))
+  t.same(last.events.map((e) => e.event.fs?.path), Array.from({ length: 30 }, (_, i) => `/srv/many/f-${29 - i}.txt`), 'page 201: offset 10,000, past the cap')
+  const bounded = searchStore(db, parseSearchRequest(new URLSearchParams('q=many&since=1h')))
+  t.equal(bounded.count, 10_000, 'a time filter with a seq bound finds the same')
+})
+
 t.test('the suggested exception compiles with the shipped pack and silences what fired', async (t) => {
   const dedup = ruleDedupFields()
   t.same(dedup.get('Shell injection'), ['evt.service', 'attack.sink', 'attack.input.name', 'attack.input.value'])
