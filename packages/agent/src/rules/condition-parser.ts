@@ -28,6 +28,16 @@ export type Expr =
   | { type: 'compare', field: FieldRef, op: CompareOp, opAt: number, values: Literal[], list: boolean }
   | { type: 'exists', field: FieldRef }
 
+/**
+ * The deepest tree a condition may make (and/or chains count one level per term, `not` one per
+ * `not`), and the most parentheses and `not`s open at once. The compiler and the compiled
+ * predicate recurse once per level: a condition of some thousands of terms in a row would
+ * overflow the stack at load or, worse, on every event. Longer alternatives belong in a list
+ * (`in (…)`) or split into macros.
+ */
+export const MAX_DEPTH = 500
+export const MAX_NESTING = 100
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'exists', ...COMPARE_OPS])
 const WORD_OPS = new Set<string>(COMPARE_OPS.filter((op) => /^[a-z]/.test(op)))
 
@@ -38,25 +48,53 @@ export function parseCondition (text: string): Expr {
   const next = (): Token => tokens[i++] as Token
   const isWord = (t: Token, word: string): boolean => t.type === 'word' && t.text === word
   const describe = (t: Token): string => t.type === 'end' ? 'the end of the condition' : t.type === 'string' ? `the string ${JSON.stringify(t.text)}` : `'${t.text}'`
+  /** Depth of each and/or/not node made (leaves are 1). */
+  const depths = new Map<Expr, number>()
+  const depthOf = (e: Expr): number => depths.get(e) ?? 1
+  let nesting = 0
+  const node = (e: Expr, depth: number, at: Token): Expr => {
+    if (depth > MAX_DEPTH) throw new ConditionSyntaxError(`the condition nests more than ${MAX_DEPTH} deep here (terms joined by and/or count one each): use a list with in (…), or macros`, at.at)
+    depths.set(e, depth)
+    return e
+  }
+  const open = (t: Token): void => {
+    if (++nesting > MAX_NESTING) throw new ConditionSyntaxError(`more than ${MAX_NESTING} parentheses and nots open at once`, t.at)
+  }
 
   function expr (): Expr {
     let left = and()
-    while (isWord(peek(), 'or')) { next(); left = { type: 'or', left, right: and() } }
+    while (isWord(peek(), 'or')) {
+      const op = next()
+      const right = and()
+      left = node({ type: 'or', left, right }, 1 + Math.max(depthOf(left), depthOf(right)), op)
+    }
     return left
   }
   function and (): Expr {
     let left = unary()
-    while (isWord(peek(), 'and')) { next(); left = { type: 'and', left, right: unary() } }
+    while (isWord(peek(), 'and')) {
+      const op = next()
+      const right = unary()
+      left = node({ type: 'and', left, right }, 1 + Math.max(depthOf(left), depthOf(right)), op)
+    }
     return left
   }
   function unary (): Expr {
-    if (isWord(peek(), 'not')) { next(); return { type: 'not', expr: unary() } }
+    if (isWord(peek(), 'not')) {
+      const op = next()
+      open(op)
+      const inner = unary()
+      nesting--
+      return node({ type: 'not', expr: inner }, 1 + depthOf(inner), op)
+    }
     return primary()
   }
   function primary (): Expr {
     const t = next()
     if (t.type === '(') {
+      open(t)
       const inner = expr()
+      nesting--
       const close = next()
       if (close.type !== ')') throw new ConditionSyntaxError(`expected ')' to close the '(' at offset ${t.at}, found ${describe(close)}`, close.at)
       return inner
