@@ -28,13 +28,14 @@ export function countByKind (events: readonly unknown[]): Map<string, number> {
   return counts
 }
 
-type EventCounter = 'received' | 'accepted' | 'rejected' | 'dropped'
+type EventCounter = 'received' | 'accepted' | 'rejected' | 'dropped' | 'refused'
 
 const EVENT_HELP: Record<EventCounter, string> = {
   received: 'Events received from clients',
   accepted: 'Events valid and handed to the sinks',
   rejected: 'Events that failed validation',
   dropped: 'Events refused without validation (batch too large) or lost by a sink',
+  refused: 'Events not acknowledged because they could not be stored (the client sends them again)',
 }
 
 type FlowCounters = () => Record<string, Record<string, number>>
@@ -42,7 +43,7 @@ type FlowCounters = () => Record<string, Record<string, number>>
 export class AgentMetrics {
   #registry: Registry | undefined
   readonly #processMetrics: boolean
-  readonly #byKind: Record<EventCounter, Map<string, number>> = { received: new Map(), accepted: new Map(), rejected: new Map(), dropped: new Map() }
+  readonly #byKind: Record<EventCounter, Map<string, number>> = { received: new Map(), accepted: new Map(), rejected: new Map(), dropped: new Map(), refused: new Map() }
   readonly #sinkErrors = new Map<string, number>()
   readonly #flowSources: FlowCounters[] = []
 
@@ -53,6 +54,7 @@ export class AgentMetrics {
     events_accepted: 0,
     events_rejected: 0,
     events_dropped: 0,
+    events_refused: 0,
     protocol_errors: 0,
     sdk_dropped_events: 0,
     sink_errors: 0,

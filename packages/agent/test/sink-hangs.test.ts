@@ -4,35 +4,13 @@
 // a stop while a batch hangs does not wait out the sink's timeout, and what was not acknowledged
 // is sent by the next start. Nothing lost, nothing stored twice by id.
 import t from 'tap'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { startBatchReceiver } from './helpers/batch-receiver'
 import { readJsonl, startAgent, tempDir, waitFor } from './helpers/agent'
 import { events, TestClient } from './helpers/client'
 
-/** A receiver for the https sink's batches that can be told to hang. */
-async function receiver (t: { teardown: (fn: () => unknown) => void }): Promise<{ url: string, ids: Set<string>, pending: ServerResponse[], setHang: (on: boolean) => void }> {
-  const ids = new Set<string>()
-  const pending: ServerResponse[] = []
-  let hang = true
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      if (hang) { pending.push(res); return } // took it, says nothing
-      const body = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as { events: Array<{ id: string, kind: string }> }
-      for (const e of body.events) if (e.kind === 'process.exec') ids.add(e.id) // not the agent's own agent.stats
-      res.writeHead(200).end('{}')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { for (const res of pending) res.destroy(); server.closeAllConnections(); return new Promise((resolve) => server.close(resolve)) })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`, ids, pending, setHang: (on) => { hang = on } }
-}
-
 t.test('a receiver that takes batches and never answers: nothing stalls, nothing is lost', async (t) => {
   const dir = tempDir(t)
-  const rx = await receiver(t)
+  const rx = await startBatchReceiver(t, 'process.exec') // not the agent's own agent.stats
   const sent: string[] = []
   const batchOf = (n: number): ReturnType<typeof events.exec>[] => Array.from({ length: n }, () => { const e = events.exec(); sent.push(e.id); return e })
 

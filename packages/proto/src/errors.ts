@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SW_ERR_HANDSHAKE_REQUIRED: { fatal: true, what: 'a message other than hello arrived before the handshake' },
   SW_ERR_HANDSHAKE_TIMEOUT: { fatal: true, what: 'no hello arrived in time' },
   SW_ERR_TOO_MANY_CONNECTIONS: { fatal: true, what: 'the agent is at its connection limit' },
+  SW_ERR_STORE_UNAVAILABLE: { fatal: true, what: 'the agent could not store a batch (its spool cannot be written: a full disk); the connection is closed, the client keeps the batch and sends it again after reconnecting' },
 } as const satisfies Record<string, { fatal: boolean; what: string }>
 
 export type ErrorCode = keyof typeof ERROR_CODES

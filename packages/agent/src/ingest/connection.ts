@@ -254,7 +254,11 @@ export class Connection {
     this.#send({ type: 'ack', seq, accepted: valid.length, rejected: invalid.length })
   }
 
-  /** Hands events to the sinks. On failure the batch is not acknowledged, so the client may resend. */
+  /**
+   * Hands events to the spool. When it cannot take them (a full disk) the batch is not
+   * acknowledged and the connection is closed with SW_ERR_STORE_UNAVAILABLE: the client puts its
+   * unacknowledged batches back in its queue, reconnects with backoff and sends them again.
+   */
   async #store (events: SidewatchEvent[]): Promise<boolean> {
     if (events.length === 0) return true
     const containerId = this.#containerId
@@ -265,8 +269,9 @@ export class Connection {
       await this.#opts.sinks.write(events)
       return true
     } catch (err) {
-      this.#opts.metrics.events('dropped', countByKind(events))
-      this.#log.error({ code: 'SW_ERR_SINK', err }, 'sinks refused a batch; not acknowledged')
+      this.#opts.metrics.events('refused', countByKind(events))
+      this.#log.error({ code: 'SW_ERR_STORE_UNAVAILABLE', err }, 'could not store a batch; not acknowledged, the client sends it again')
+      this.#fail(new ProtocolError('SW_ERR_STORE_UNAVAILABLE', `the agent could not store this batch (${(err as Error).message}); reconnect and send it again`))
       return false
     }
   }

@@ -53,6 +53,8 @@ export interface SpoolStats {
   dropped: Record<string, number>
   /** Torn or corrupt records cut off at open. */
   torn: number
+  /** Times the cursors file could not be written (a full disk); saved again at the next chance. */
+  cursor_save_failures: number
   /** Records waiting, by sink. */
   backlog: Record<string, number>
 }
@@ -88,6 +90,7 @@ export class Spool {
   #fd = -1
   #bytes = 0
   #appended = 0
+  #cursorSaveFailures = 0
   #torn = 0
   readonly #dropped: Record<string, number> = {}
   #closed = false
@@ -152,7 +155,20 @@ export class Spool {
       buf.writeUInt32LE(crc32(buf.subarray(at + HEADER, at + HEADER + length)), at + 4)
       at += HEADER + length
     }
-    for (let done = 0; done < size;) done += writeSync(this.#fd, buf, done, size - done)
+    let failed = this.#write(buf, current)
+    if (failed !== undefined && current.bytes > 0 && this.#everySinkRead(current)) {
+      // The disk is full, but every sink has everything this segment holds: start a new segment,
+      // let this one go, and try once more.
+      current = this.#roll()
+      for (const [sink, [segment]] of this.#cursors) if (segment < current.n) this.#cursors.set(sink, [current.n, 0])
+      this.#cursorsDirty = true
+      this.#deleteRead()
+      failed = this.#write(buf, current)
+    }
+    if (failed !== undefined) {
+      const code = (failed as NodeJS.ErrnoException).code
+      throw new AgentError('SW_ERR_SPOOL', `cannot write to the spool in ${this.#dir}${code === 'ENOSPC' ? ': the disk is full' : ''}: ${(failed as Error).message}`, { cause: failed })
+    }
     this.#tail.push({ seg: current.n, off: current.bytes, buf })
     this.#tailBytes += size
     current.bytes += size
@@ -231,7 +247,7 @@ export class Spool {
   stats (): SpoolStats {
     const backlog: Record<string, number> = {}
     for (const sink of this.#cursors.keys()) backlog[sink] = this.#backlog(sink)
-    return { bytes: this.#bytes, segments: this.#segments.length, appended: this.#appended, dropped: { ...this.#dropped }, torn: this.#torn, backlog }
+    return { bytes: this.#bytes, segments: this.#segments.length, appended: this.#appended, dropped: { ...this.#dropped }, torn: this.#torn, cursor_save_failures: this.#cursorSaveFailures, backlog }
   }
 
   close (): void {
@@ -315,10 +331,16 @@ export class Spool {
   }
 
   #roll (): Segment {
-    closeSync(this.#fd)
     const next: Segment = { n: (this.#segments[this.#segments.length - 1] as Segment).n + 1, bytes: 0, records: 0 }
+    let fd: number
+    try {
+      fd = openSync(this.#path(next.n), 'a') // first: a disk that cannot take a new file leaves the spool as it was
+    } catch (err) {
+      throw new AgentError('SW_ERR_SPOOL', `cannot start a new spool segment in ${this.#dir}: ${(err as Error).message}`, { cause: err })
+    }
+    closeSync(this.#fd)
+    this.#fd = fd
     this.#segments.push(next)
-    this.#fd = openSync(this.#path(next.n), 'a')
     return next
   }
 
@@ -389,6 +411,27 @@ export class Spool {
       at = 0
     }
     return { records, next: at < chunk.buf.length ? [chunk.seg, chunk.off + at] : this.#after(chunk) }
+  }
+
+  /**
+   * Writes one append's bytes to the current segment; the error, if it failed. A disk that filled
+   * up mid-write: what made it to the file is cut, so the segment still ends on a whole record
+   * (the file is opened for appending: the next write goes where this one started).
+   */
+  #write (buf: Buffer, current: Segment): Error | undefined {
+    try {
+      for (let done = 0; done < buf.length;) done += writeSync(this.#fd, buf, done, buf.length - done)
+      return undefined
+    } catch (err) {
+      try { ftruncateSync(this.#fd, current.bytes) } catch { /* the next open finds the torn end */ }
+      return err as Error
+    }
+  }
+
+  /** Every sink's cursor is at the end of `segment` (or past it). */
+  #everySinkRead (segment: Segment): boolean {
+    for (const [s, offset] of this.#cursors.values()) if (s < segment.n || (s === segment.n && offset < segment.bytes)) return false
+    return true
   }
 
   /** The position after a tail chunk: the start of the next chunk, or the end of the spool. */
@@ -463,13 +506,22 @@ export class Spool {
     }
   }
 
+  /**
+   * Writes the cursors file. A failure (a full disk) leaves the cursors to be saved later and is
+   * counted: after a crash the sinks would then get some records again, which at-least-once allows.
+   */
   #saveCursors (): void {
     this.#cursorsSavedAt = Date.now()
-    this.#cursorsDirty = false
     const path = join(this.#dir, 'cursors.json')
     const tmp = `${path}.tmp`
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#cursors)))
-    renameSync(tmp, path)
+    try {
+      writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#cursors)))
+      renameSync(tmp, path)
+      this.#cursorsDirty = false
+    } catch {
+      this.#cursorsDirty = true
+      this.#cursorSaveFailures++
+    }
   }
 
   #path (n: number): string {

@@ -23,7 +23,8 @@ module Sidewatch
       'SW_ERR_AUTH' => true,
       'SW_ERR_HANDSHAKE_REQUIRED' => true,
       'SW_ERR_HANDSHAKE_TIMEOUT' => true,
-      'SW_ERR_TOO_MANY_CONNECTIONS' => true
+      'SW_ERR_TOO_MANY_CONNECTIONS' => true,
+      'SW_ERR_STORE_UNAVAILABLE' => true
     }.freeze
 
     SDK = {
