@@ -139,6 +139,7 @@ t.test('compile errors: unknown field, undefined macro, type mismatch, bad opera
     ['net.dst = nowhere', /"nowhere" is not an IP address/, 10],
     ['proc.exe_deleted = yes', /true or false/, 19],
     ['proc.exe glob "[abc"', /is not a glob/, 14],
+    ['proc.exe glob "[z-a]"', /is not a glob \(an unclosed \[, or a range out of order\)/, 14],
     ['proc.name in (sh, shel_binaries)', /undefined list shel_binaries \(quote it if it is a value\)/, 18],
   ]
   for (const [text, message, at] of cases) {

@@ -185,7 +185,7 @@ function matcher (field: FieldDef, op: CompareOp, values: Literal[]): (v: unknow
         case 'glob': {
           const res = values.map((v) => {
             const re = globToRegExp(v.text)
-            if (re === undefined) throw new ConditionError(`${JSON.stringify(v.text)} is not a glob (unclosed [)`, v.at, v.length)
+            if (re === undefined) throw new ConditionError(`${JSON.stringify(v.text)} is not a glob (an unclosed [, or a range out of order)`, v.at, v.length)
             return re
           })
           return (v) => { const s = str(v); return res.some((re) => re.test(s)) }

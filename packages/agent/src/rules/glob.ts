@@ -1,7 +1,8 @@
 /**
  * Shell-style globs for the `glob` operator: `*` any run of characters (slashes included, as in
  * Falco), `?` one character, `[abc]` / `[a-z]` / `[!x]` a class; everything else literal.
- * Compiled once to an anchored regular expression; undefined for an unclosed class.
+ * Compiled once to an anchored regular expression; undefined for an unclosed class or one no
+ * regular expression can hold (a range out of order, `[z-a]`).
  */
 export function globToRegExp (glob: string): RegExp | undefined {
   let source = ''
@@ -21,5 +22,9 @@ export function globToRegExp (glob: string): RegExp | undefined {
       source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
     }
   }
-  return new RegExp(`^${source}$`)
+  try {
+    return new RegExp(`^${source}$`)
+  } catch {
+    return undefined
+  }
 }
