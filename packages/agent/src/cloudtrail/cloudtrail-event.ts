@@ -18,8 +18,21 @@ export function recordProblem (record: unknown): string | undefined {
     if (typeof r[key] !== 'string' || r[key] === '') return `has no ${key}`
   }
   if (!/^[A-Za-z0-9._:-]{1,120}$/.test(r.eventID as string)) return `has an eventID that is not an id: ${JSON.stringify(String(r.eventID).slice(0, 60))}`
-  if (!RFC3339.test(r.eventTime as string) && !Number.isFinite(Date.parse(r.eventTime as string))) return `has an eventTime that is not a time: ${JSON.stringify(String(r.eventTime).slice(0, 40))}`
+  if (eventTimeOf(r.eventTime as string) === undefined) return `has an eventTime that is not a time: ${JSON.stringify(String(r.eventTime).slice(0, 40))}`
   return undefined
+}
+
+/**
+ * The event time of a record: its eventTime as it is when RFC 3339 (CloudTrail writes
+ * `2026-11-27T10:00:00Z`), else normalised from what Date can read; undefined when Date cannot,
+ * or when the year is outside 0000–9999 (an ISO string of `-271821-04-20` is no RFC 3339 time).
+ */
+function eventTimeOf (text: string): string | undefined {
+  if (RFC3339.test(text)) return text
+  const ms = Date.parse(text)
+  if (!Number.isFinite(ms)) return undefined
+  const iso = new Date(ms).toISOString()
+  return RFC3339.test(iso) ? iso : undefined
 }
 
 /** The identity that made the call: its ARN, else the principal id, else its type. */
@@ -36,9 +49,7 @@ export function cloudTrailEvent (record: Record<string, any>): CloudTrailEvent {
     event_id: record.eventID,
     event_name: String(record.eventName).slice(0, 256),
     event_source: String(record.eventSource).slice(0, 256),
-    // CloudTrail writes RFC 3339 UTC times (`2026-11-27T10:00:00Z`): kept as they are; anything
-    // else Date can read is normalised.
-    event_time: RFC3339.test(record.eventTime) ? record.eventTime : new Date(Date.parse(record.eventTime)).toISOString(),
+    event_time: eventTimeOf(record.eventTime) as string,
     record,
   }
   if (typeof record.awsRegion === 'string') cloudtrail.region = record.awsRegion.slice(0, 64)
