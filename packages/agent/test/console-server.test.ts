@@ -176,6 +176,7 @@ t.test('malformed queries get a clear 400, in the page they came from', async (t
   t.match(api.body, /after is a whole number/)
   t.equal((await c.get('/alerts/999999')).status, 404)
   t.equal((await c.get('/events/nope')).status, 404)
+  t.equal((await c.get('/events/%E0%A4%A')).status, 404, 'a malformed escape is not an error')
 })
 
 t.test('export: the filtered list as JSON and CSV; activity: per minute, destinations, processes, intra-task', async (t) => {

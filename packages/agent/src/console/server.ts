@@ -151,7 +151,9 @@ export class ConsoleServer {
       return
     }
     if ((m = /^\/events\/([^/]{1,128})$/.exec(path)) !== null) {
-      const view = eventView(this.#db, decodeURIComponent(m[1] as string))
+      let id: string
+      try { id = decodeURIComponent(m[1] as string) } catch { this.#notFound(res, 'no such event in this store'); return }
+      const view = eventView(this.#db, id)
       if (view === undefined) { this.#notFound(res, 'no such event in this store'); return }
       show(view.title, '', view.body)
       return
