@@ -32,7 +32,7 @@ export function parseStat (text: string): ProcStat | undefined {
   const pid = Number(text.slice(0, open))
   // After ") ": state is field 3, so rest[i] is field i + 3.
   const rest = text.slice(close + 2).split(' ')
-  if (!Number.isInteger(pid) || rest.length < 20) return undefined
+  if (!Number.isSafeInteger(pid) || pid < 0 || rest.length < 20) return undefined
   const field = (n: number): number => Number(rest[n - 3])
   const stat: ProcStat = {
     pid,
