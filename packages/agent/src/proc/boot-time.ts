@@ -25,7 +25,11 @@ export function readBootTime (procRoot: string): number {
   return btime
 }
 
-/** RFC 3339 start time of a process that started `startTicks` clock ticks after boot. */
-export function startTimeIso (bootTimeS: number, startTicks: number, ticksPerSecond: number): string {
-  return new Date(bootTimeS * 1000 + Math.round(startTicks * 1000 / ticksPerSecond)).toISOString()
+/**
+ * RFC 3339 start time of a process that started `startTicks` clock ticks after boot; undefined
+ * when that is no time a Date can hold (a stat line no kernel wrote: ticks past year 275,760).
+ */
+export function startTimeIso (bootTimeS: number, startTicks: number, ticksPerSecond: number): string | undefined {
+  const date = new Date(bootTimeS * 1000 + Math.round(startTicks * 1000 / ticksPerSecond))
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }

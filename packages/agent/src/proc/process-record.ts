@@ -74,11 +74,13 @@ export function readProcess (ctx: ReadContext, pid: number, now: number = Date.n
   const stat = readStat(ctx, dir)
   if (stat === undefined) return { kind: 'gone' }
   if ((stat.flags & PF_KTHREAD) !== 0) return { kind: 'kernel-thread' }
+  const startTime = startTimeIso(ctx.bootTimeS, stat.startTicks, ctx.ticksPerSecond)
+  if (startTime === undefined) return { kind: 'gone' } // not a stat line of a live process
   const record: ProcessRecord = {
     pid,
     ppid: stat.ppid,
     startTicks: stat.startTicks,
-    startTime: startTimeIso(ctx.bootTimeS, stat.startTicks, ctx.ticksPerSecond),
+    startTime,
     comm: stat.comm,
     state: stat.state,
     session: stat.session,
