@@ -140,21 +140,30 @@ t.test('live capture in a network namespace: fin, rst and idle flows with counts
     checkOwner(t, event.flow.process, server1Owner, 'owner: the unconnected UDP socket bound to the port')
   })
 
-  await t.test('the interface goes down: logged with a code, the agent falls back and keeps running', async (t) => {
+  await t.test('the interface goes down and up: logged with a code, polling meanwhile, then capturing again', async (t) => {
     execIp(['-n', pair.ns1, 'link', 'set', pair.veth1, 'down'])
     const failed = await agent.line('capture failed', (l) => l.code === 'SW_ERR_CAPTURE_FAILED')
     t.match(failed, { level: 'error', iface: pair.veth1 })
     await agent.line('fallback', (l) => l.code === 'SW_ERR_NO_CAPTURE' && /polling \/proc\/net/.test(l.msg))
     t.equal(agent.child.exitCode, null, 'still running')
+
+    execIp(['-n', pair.ns1, 'link', 'set', pair.veth1, 'up'])
+    await agent.line('capture resumed', (l) => l.code === 'SW_CAPTURE_RESUMED' && l.iface === pair.veth1, 15_000)
+    const client = peer(pair, pair.ns2, ['fin', pair.addr1, '7001', '300'], kids)
+    const { localPort, got } = await client.next()
+    t.equal(got, 300)
+    const resumed = await flowOf('a flow after the interface came back', (f) => f.sport === localPort && f.proto === 'tcp')
+    t.match(resumed.flow, { end: 'fin', src: pair.addr2, dst: pair.addr1, dport: 7001 }, 'captured (with packets and bytes), not polled')
+    t.ok(resumed.flow.src_bytes >= 100 && resumed.flow.dst_bytes >= 300)
     const exit = await agent.stop('SIGTERM')
     t.equal(exit.code, 0, 'a clean shutdown')
     const stats = readJsonl(jsonl).filter((e) => e.kind === 'agent.stats' && e.stats.component === 'capture').pop()
     t.ok(stats, 'the final agent.stats has the capture component')
     const c = stats?.stats.counters as Record<string, number>
-    t.match(c, { ps_drop: 0, ps_ifdrop: 0, 'records.fin': 1, 'records.rst': 1, 'records.idle': 1, errors: 1, events_dropped: 0 })
+    t.match(c, { ps_drop: 0, ps_ifdrop: 0, 'records.fin': 2, 'records.rst': 1, 'records.idle': 1, errors: 1, events_dropped: 0, resumed: 1 })
     t.equal(c.packets, c.decoded, 'the BPF filter let only IP through, all of it TCP/UDP')
     const all = flows()
-    t.equal(all.length, 3, 'one event per flow, no more')
+    t.equal(all.length, 4, 'one event per flow, no more')
     t.equal(c.packets, all.reduce((n, e) => n + (e.flow.src_pkts as number) + (e.flow.dst_pkts as number), 0), 'every packet on the link is in a record')
     t.ok((c.ps_recv ?? 0) >= (c.packets ?? 0), 'the kernel passed at least what was seen')
   })

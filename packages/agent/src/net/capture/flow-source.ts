@@ -15,13 +15,15 @@ import type { Logger } from '../../log'
 import { TaskNets } from '../task-nets'
 import { chooseInterface, type ChooseOptions } from './choose-interface'
 import { FlowEventWriter } from './flow-event-writer'
-import { LiveCapture } from './live-capture'
+import { interfaceDown, LiveCapture } from './live-capture'
 import type { PcapBinding } from './pcap-module'
 import { ProcNetPoller } from './proc-net-poller'
 import { SocketOwners } from './socket-owners'
 
 /** At a stop, the capture waits at most this long for the packets the kernel still holds. */
 const DRAIN_AT_CLOSE_MS = 2000
+/** After a capture failed, the interface is looked at this often, to capture again once it is back. */
+const RESUME_CHECK_MS = 2000
 /** At most one owner scan per this many milliseconds on behalf of new connections. */
 const OWNER_REFRESH_MS = 50
 
@@ -39,6 +41,8 @@ export interface FlowSourceOptions {
   choose?: ChooseOptions
   /** node-pcap's binding, or a stand-in in tests. */
   binding?: PcapBinding
+  /** After a capture failed, how often the interface is looked at to resume capturing (default 2 s). */
+  resumeCheckMs?: number
 }
 
 export interface FlowSource {
@@ -105,23 +109,51 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     mode = 'poll'
   }
 
+  // Counters of the captures before the current one (a capture that failed and was resumed).
+  const earlier: Record<string, number> = {}
+  let resumes = 0
+  let resumeTimer: NodeJS.Timeout | undefined
+  const openCapture = (iface: string): LiveCapture => LiveCapture.open({
+    iface,
+    binding: options.binding,
+    tracker: { idleTimeoutS: options.idleTimeoutS, activeTimeoutS: options.activeTimeoutS, maxFlows: options.maxFlows, isTaskAddress },
+    onRecord: (record) => writer.add(record),
+    onSyn: refreshOwners,
+    onError: (err) => {
+      log.error({ code: err.code, iface, err: { message: err.message } }, 'live capture failed; the agent goes on without it')
+      for (const [k, v] of Object.entries(capture?.counters() ?? {})) earlier[k] = (earlier[k] ?? 0) + v
+      lastCapture = { ...earlier }
+      capture = undefined
+      poll(err.message, 'warn', err)
+      watchForResume(iface)
+    },
+  })
+  // After a failure (the interface went down, or away), capture again once the interface is back.
+  const watchForResume = (iface: string): void => {
+    clearInterval(resumeTimer)
+    resumeTimer = setInterval(() => {
+      if (capture !== undefined || interfaceDown('/sys/class/net', iface) !== undefined) return
+      try {
+        capture = openCapture(iface)
+      } catch (err) {
+        log.debug({ iface, err }, 'the interface is back, but capture could not open yet')
+        return
+      }
+      clearInterval(resumeTimer)
+      resumes++
+      poller?.close()
+      poller = undefined
+      mode = 'capture'
+      owners.refresh(true)
+      log.info({ code: 'SW_CAPTURE_RESUMED', iface, resumes }, `the interface ${iface} is back: capturing packet headers again`)
+    }, options.resumeCheckMs ?? RESUME_CHECK_MS).unref()
+  }
+
   if (choice.iface === undefined) {
     poll(choice.reason, options.capture === 'off' ? 'info' : 'warn')
   } else {
     try {
-      capture = LiveCapture.open({
-        iface: choice.iface,
-        binding: options.binding,
-        tracker: { idleTimeoutS: options.idleTimeoutS, activeTimeoutS: options.activeTimeoutS, maxFlows: options.maxFlows, isTaskAddress },
-        onRecord: (record) => writer.add(record),
-        onSyn: refreshOwners,
-        onError: (err) => {
-          log.error({ code: err.code, iface: choice.iface, err: { message: err.message } }, 'live capture failed; the agent goes on without it')
-          lastCapture = capture?.counters()
-          capture = undefined
-          poll(err.message, 'warn', err)
-        },
-      })
+      capture = openCapture(choice.iface)
       mode = 'capture'
       log.info({ iface: choice.iface, reason: choice.reason, task_nets: choice.taskNets, link_type: capture.linkType },
         `capturing packet headers on ${choice.iface}`)
@@ -137,16 +169,23 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     get iface () { return capture !== undefined ? choice.iface : undefined },
     counters () {
       const out: Record<string, Record<string, number>> = {}
-      const captured = capture?.counters() ?? lastCapture
-      if (captured !== undefined) out.capture = { ...captured, ...writer.counters() }
+      let captured = lastCapture
+      if (capture !== undefined) {
+        captured = { ...earlier }
+        for (const [k, v] of Object.entries(capture.counters())) captured[k] = (captured[k] ?? 0) + v
+      }
+      if (captured !== undefined) out.capture = { ...captured, ...writer.counters(), ...(resumes > 0 ? { resumed: resumes } : {}) }
       if (poller !== undefined) out['net.poll'] = { ...poller.counters(), ...(captured === undefined ? writer.counters() : {}) }
       return out
     },
     async close () {
+      clearInterval(resumeTimer)
       if (capture !== undefined) {
         await capture.drain(DRAIN_AT_CLOSE_MS)
-        lastCapture = capture.counters()
+        lastCapture = { ...earlier }
+        for (const [k, v] of Object.entries(capture.counters())) lastCapture[k] = (lastCapture[k] ?? 0) + v
         capture.close()
+        capture = undefined
       }
       poller?.close()
       await writer.flush()

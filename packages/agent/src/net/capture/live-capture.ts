@@ -273,7 +273,7 @@ export class LiveCapture {
 }
 
 /** Why the interface cannot carry packets (down, or gone), or undefined when it is up. */
-function interfaceDown (sysNet: string, iface: string): string | undefined {
+export function interfaceDown (sysNet: string, iface: string): string | undefined {
   let flags: number
   try {
     flags = parseInt(readFileSync(`${sysNet}/${iface}/flags`, 'latin1'), 16)
