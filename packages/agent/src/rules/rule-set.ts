@@ -65,6 +65,8 @@ interface RuleState {
 }
 
 const DEFAULT_FOLD_SECONDS = 60
+/** The most items a list may hold once the lists it names are expanded. */
+export const MAX_LIST_ITEMS = 100_000
 
 /** Which event kinds carry each field namespace (for exception fields no event can have). */
 const NAMESPACE_KINDS: Record<string, readonly string[]> = {
@@ -105,15 +107,22 @@ export function buildRuleSet (files: RuleFile[]): RuleSet {
     }
   }
 
-  // Lists may name other lists.
+  // Lists may name other lists: at most MAX_LIST_ITEMS items once expanded (each naming the
+  // next twice, 20 lists in a 600-byte file would make a million).
   const expandedLists = new Map<string, string[]>()
   const expandList = (name: string, seen: string[]): string[] => {
     const done = expandedLists.get(name)
     if (done !== undefined) return done
     const out: string[] = []
     for (const item of lists.get(name)?.items ?? []) {
-      if (lists.has(item) && !seen.includes(item)) out.push(...expandList(item, [...seen, item]))
-      else out.push(item)
+      for (const x of lists.has(item) && !seen.includes(item) ? expandList(item, [...seen, item]) : [item]) {
+        if (out.length === MAX_LIST_ITEMS) break
+        out.push(x)
+      }
+      if (out.length === MAX_LIST_ITEMS) {
+        problems.push((lists.get(name) as { at: Position }).at.problem(`list ${name} expands to more than ${MAX_LIST_ITEMS} items (through the lists it names)`))
+        break
+      }
     }
     expandedLists.set(name, out)
     return out
