@@ -3,6 +3,7 @@
  * /proc/net polling), the metrics server and the stats reporter.
  * `startAgent` is the programmatic API behind `sidewatch-agent run`.
  */
+import { readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { defaultConfig, type AgentConfig } from './config'
@@ -15,6 +16,7 @@ import { parseMetricsAddress, startMetricsServer, type MetricsServer } from './m
 import { startFlowSource, type FlowSource } from './net/capture/flow-source'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { AlertingWriter, type EventWriter } from './rules/alerting-writer'
+import { missingRights, rightsFromStatus } from './privileges'
 import { EventBridgeListener } from './cloudtrail/eventbridge-listener'
 import { TaskIdentity } from './identity/task-identity'
 import { deploymentKey } from './sinks/https'
@@ -175,6 +177,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
   rules.start(1000, (alerts) => {
     spoolWrite.write(alerts as never).catch((err: unknown) => log.error({ code: 'SW_ERR_SPOOL', err }, 'could not store alerts'))
   })
+  reportRights(cfg, log)
   const addresses = ingest.addresses
   log.info({ addresses, sinks: opened.map((s) => s.name) }, 'ready')
 
@@ -265,6 +268,21 @@ const SSHD_CHECK_MS = 10_000
 const SHUTDOWN_DRAIN_MS = 3000
 
 /** Where durable state goes: the configured directory, else beside the first file sink. */
+/** Says once, at start-up, what the agent's rights let each source see (privileges.ts). */
+function reportRights (cfg: AgentConfig, log: Logger): void {
+  let status: string
+  try {
+    status = readFileSync('/proc/self/status', 'utf8')
+  } catch {
+    return
+  }
+  const rights = rightsFromStatus(status, process.getuid?.() ?? -1)
+  if (rights === undefined) return
+  const missing = missingRights(rights, { capture: cfg.capture !== 'off', proc: cfg.proc === 'on' })
+  log.info({ uid: rights.uid, cap_net_raw: rights.netRaw, cap_sys_ptrace: rights.sysPtrace, missing: missing.map((m) => m.right) }, 'rights')
+  for (const m of missing) log.warn({ code: 'SW_ERR_RIGHTS', source: m.source, right: m.right }, `without ${m.right}: ${m.effect}`)
+}
+
 function dataDir (cfg: AgentConfig): string {
   if (cfg.dataDir !== undefined) return cfg.dataDir
   for (const spec of cfg.sinks) {

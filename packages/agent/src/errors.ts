@@ -18,6 +18,7 @@ export const AGENT_ERROR_CODES = {
   SW_ERR_CAPTURE: { exitCode: 1, what: 'live capture could not start (no such interface, no CAP_NET_RAW, libpcap error)' },
   SW_ERR_CAPTURE_FAILED: { exitCode: 1, what: 'live capture failed while running (the interface went down or away); the agent polls /proc/net instead' },
   SW_ERR_NO_CAPTURE: { exitCode: 1, what: 'flows come from polling /proc/net/tcp* (connections, no byte counts): capture is off or could not start' },
+  SW_ERR_RIGHTS: { exitCode: 1, what: 'a source works in part for want of a capability (CAP_NET_RAW, CAP_SYS_PTRACE); said once at start-up with what is lost' },
   SW_ERR_PROC: { exitCode: 1, what: 'the proc file system cannot be read (not mounted, wrong --proc-root, no permission)' },
   SW_ERR_BASELINE: { exitCode: 2, what: 'the executable baseline file is unreadable or not a sidewatch baseline' },
   SW_ERR_RULES: { exitCode: 2, what: 'a rule file has errors (each reported as file:line:col); a running agent keeps its last good rules' },

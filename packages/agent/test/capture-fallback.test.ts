@@ -83,5 +83,7 @@ t.test('without CAP_NET_RAW (an unprivileged user): polling, said once, the agen
   const said = agent.lines.filter((l) => l.code === 'SW_ERR_NO_CAPTURE')
   t.equal(said.length, 1)
   t.match(said[0], { level: 'warn', capture: 'lo', cause: { code: 'SW_ERR_CAPTURE', message: /Operation not permitted/ }, msg: /polling \/proc\/net/ })
+  t.match(agent.lines.find((l) => l.msg === 'rights'), { uid: 65534, cap_net_raw: false, cap_sys_ptrace: false, missing: ['CAP_NET_RAW', 'CAP_SYS_PTRACE'] }, 'its rights said at start-up')
+  t.match(agent.lines.filter((l) => l.code === 'SW_ERR_RIGHTS').map((l) => l.right), ['CAP_NET_RAW', 'CAP_SYS_PTRACE'], 'and what each missing right costs')
   t.equal((await agent.stop()).code, 0)
 })
