@@ -110,12 +110,12 @@ t.test('ECS: an unknown container id makes the agent read the document again', a
   let doc: Record<string, any> = { ...FARGATE_TASK, Containers: FARGATE_TASK.Containers.slice(0, 1) }
   const server = await metadataServer(t, () => ({ status: 200, body: JSON.stringify(doc) }))
   const identity = new TaskIdentity({ metadataUri: server.uri })
-  const clock = t.capture(Date, 'now', () => 1_000_000)
+  const clock = t.capture(performance, 'now', () => 1_000_000)
   await identity.refresh()
   doc = FARGATE_TASK
   t.equal(identity.containerName(APP_ID), undefined)
   clock()
-  t.capture(Date, 'now', () => 1_000_000 + 10_001)
+  t.capture(performance, 'now', () => 1_000_000 + 10_001)
   t.equal(identity.containerName(APP_ID), undefined, 'still unknown while it is read again')
   await identity.refresh()
   t.equal(identity.containerName(APP_ID), 'app')
@@ -133,7 +133,7 @@ t.test('ECS: an endpoint that fails leaves events without the task and says why'
   log.warn = ((obj: unknown) => { warnings.push(obj) }) as typeof log.warn
   const identity = new TaskIdentity({ metadataUri: server.uri, log })
   let now = 0
-  t.capture(Date, 'now', () => now)
+  t.capture(performance, 'now', () => now)
   await identity.refresh()
   t.match(warnings[0], { code: 'SW_ERR_TASK_METADATA', err: { message: /HTTP 500/ } })
   now += 10_001

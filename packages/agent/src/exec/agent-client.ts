@@ -50,8 +50,8 @@ export class AgentClient {
 
   /** Waits up to `ms` for the queue to drain, then closes. */
   async close (ms = 2000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (Date.now() < deadline && this.#ready && (this.#queue.length > 0 || this.#inFlight !== undefined)) await new Promise((resolve) => setTimeout(resolve, 10))
+    const deadline = performance.now() + ms
+    while (performance.now() < deadline && this.#ready && (this.#queue.length > 0 || this.#inFlight !== undefined)) await new Promise((resolve) => setTimeout(resolve, 10))
     this.#closed = true
     clearTimeout(this.#timer)
     this.#socket?.destroy()

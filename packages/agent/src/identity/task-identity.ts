@@ -111,8 +111,8 @@ export class TaskIdentity {
   refresh (): Promise<void> {
     if (this.#uri === undefined) return Promise.resolve()
     if (this.#fetching !== undefined) return this.#fetching
-    if (Date.now() - this.#lastFetch < REFETCH_MS) return Promise.resolve()
-    this.#lastFetch = Date.now()
+    if (performance.now() - this.#lastFetch < REFETCH_MS) return Promise.resolve()
+    this.#lastFetch = performance.now()
     const uri = this.#uri
     this.#fetching = (async () => {
       try {

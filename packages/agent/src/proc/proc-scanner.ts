@@ -279,7 +279,7 @@ export class ProcScanner {
     // new to read: only exits and old processes' execs wait, until the next full scan (at most
     // FULL_SCAN_MS). An idle task costs a small file read per tick instead of a walk of /proc.
     const lastPid = readLastPid(this.procRoot)
-    const quietMs = Date.now() - this.#lastFullScan
+    const quietMs = performance.now() - this.#lastFullScan
     if (lastPid !== undefined && lastPid === this.#lastPid && this.#young.length === 0 && !this.#ssh.watching && quietMs < FULL_SCAN_MS) {
       this.#counters.quick_scans++
       this.#scansSinceFull++
@@ -290,7 +290,7 @@ export class ProcScanner {
       return { started: [], exited: [], logins: [] }
     }
     this.#lastPid = lastPid
-    this.#lastFullScan = Date.now()
+    this.#lastFullScan = performance.now()
     const scansCovered = this.#scansSinceFull + 1
     this.#scansSinceFull = 0
     let cpuUs = 0

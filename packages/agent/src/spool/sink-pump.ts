@@ -80,8 +80,8 @@ export class SinkPump {
    * out the sink's timeout.
    */
   async stop (drainMs = 0): Promise<void> {
-    const deadline = Date.now() + drainMs
-    while (drainMs > 0 && Date.now() < deadline && this.#backoffMs === 0 && this.#spool.stats().backlog[this.sink.name] !== 0) {
+    const deadline = performance.now() + drainMs
+    while (drainMs > 0 && performance.now() < deadline && this.#backoffMs === 0 && this.#spool.stats().backlog[this.sink.name] !== 0) {
       this.notify()
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
@@ -91,7 +91,7 @@ export class SinkPump {
     let timer: NodeJS.Timeout | undefined
     const finished = await Promise.race([
       (this.#loop ?? Promise.resolve()).then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(MIN_GRACE_MS, deadline - Date.now())) }),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(MIN_GRACE_MS, deadline - performance.now())) }),
     ])
     clearTimeout(timer)
     if (!finished) {

@@ -226,8 +226,8 @@ export class Spool {
     this.#cursors.set(sink, [next[0], next[1]])
     // The cursors file is written at most every CURSOR_SAVE_MS (and at close and before a
     // segment goes): after a crash a sink gets up to that much again, which at-least-once allows.
-    const now = Date.now()
-    if (now - this.#cursorsSavedAt >= CURSOR_SAVE_MS) this.#saveCursors()
+    // Elapsed time on the monotonic clock: a wall clock set back would otherwise stop the saves.
+    if (performance.now() - this.#cursorsSavedAt >= CURSOR_SAVE_MS) this.#saveCursors()
     else this.#cursorsDirty = true
     this.#deleteRead()
   }
@@ -511,7 +511,7 @@ export class Spool {
    * counted: after a crash the sinks would then get some records again, which at-least-once allows.
    */
   #saveCursors (): void {
-    this.#cursorsSavedAt = Date.now()
+    this.#cursorsSavedAt = performance.now()
     const path = join(this.#dir, 'cursors.json')
     const tmp = `${path}.tmp`
     try {

@@ -82,10 +82,10 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     refreshPending = true
     const run = (): void => {
       refreshPending = false
-      lastRefresh = Date.now()
+      lastRefresh = performance.now()
       try { owners.refresh(true) } catch { /* a later lookup misses; nothing else to do */ }
     }
-    const wait = lastRefresh + OWNER_REFRESH_MS - Date.now()
+    const wait = lastRefresh + OWNER_REFRESH_MS - performance.now()
     if (wait <= 0) setImmediate(run)
     else setTimeout(run, wait).unref()
   }

@@ -209,13 +209,13 @@ export class LiveCapture {
    * transfer that ended just before a stop would be cut short.
    */
   async drain (maxMs: number): Promise<void> {
-    const deadline = Date.now() + maxMs
+    const deadline = performance.now() + maxMs
     const stepMs = Math.max(5, Math.floor((this.#options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS) / 2))
     for (;;) {
       if (this.#closed) return
       this.#dispatch()
       this.#readKernelStats()
-      if (this.#packets >= this.#kernel.ps_recv - this.#kernel.ps_drop || Date.now() >= deadline) return
+      if (this.#packets >= this.#kernel.ps_recv - this.#kernel.ps_drop || performance.now() >= deadline) return
       await new Promise((resolve) => setTimeout(resolve, stepMs))
     }
   }
