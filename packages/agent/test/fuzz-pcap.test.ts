@@ -171,6 +171,9 @@ const fileTarget = {
   arbitrary: fc.record({ bytes: mutatedBytes(SEEDS, { dictionary: DICTIONARY }), chunkSize: fc.constantFrom(1, 7, 64, 1000, 4 * 1024 * 1024) }),
   async: true,
   cases: 300,
+  // At 1-byte chunks the read-ahead reader makes a thread-pool round trip per byte: a few
+  // thousand of them for the larger inputs, more than 200 ms on a loaded machine.
+  maxMs: 1000,
   // A record or block may declare up to 64 MiB (MAX_BLOCK) and the file reader grows its buffer
   // to hold it before reading on: bounded, and allowed.
   maxAllocBytes: 160 * 1024 * 1024,
