@@ -136,6 +136,7 @@ export async function startAgent (config: Partial<AgentConfig> = {}, options: St
       maxConnections: cfg.maxConnections,
       maxBatch: cfg.maxBatch,
       handshakeTimeoutMs: cfg.handshakeTimeoutMs,
+      socketGroup: cfg.socketGroup,
     }, store, metrics, log)
     // Capture and /proc/net polling both off: no flow source at all (nothing to log or count).
     if (cfg.capture !== 'off' || cfg.proc === 'on') {

@@ -5,6 +5,7 @@
 import { parseDuration } from './duration'
 import { AgentError } from './errors'
 import { parseListenSpec } from './ingest/listen-spec'
+import { resolveGroup } from './ingest/socket-group'
 import { parseMetricsAddress } from './metrics-server'
 import { parseSinkSpecs } from './sinks/parse'
 
@@ -23,6 +24,15 @@ export function checkSinks (specs: string[]): string[] {
 export function checkToken (value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new AgentError('SW_ERR_CONFIG', 'token must be a non-empty string')
   if (value.length > 1024) throw new AgentError('SW_ERR_CONFIG', `token is ${value.length} characters; the protocol allows at most 1024`)
+  return value
+}
+
+/** A group name or numeric gid that exists here (socket-group.ts looks it up). */
+export function checkGroup (value: unknown): string {
+  if (typeof value !== 'string' || !/^(?:\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31})$/.test(value)) {
+    throw new AgentError('SW_ERR_CONFIG', `${JSON.stringify(value)} is not a group name or a numeric gid`)
+  }
+  resolveGroup(value)
   return value
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type * as Yaml from 'yaml'
 import { DEFAULT_MAX_FRAME_SIZE, type Mode } from '@sidewatch/proto'
 import {
-  checkCapture, checkListen, checkMetrics, checkProc, checkSinks, checkToken, integer, oneOf, seconds, stringList,
+  checkCapture, checkGroup, checkListen, checkMetrics, checkProc, checkSinks, checkToken, integer, oneOf, seconds, stringList,
 } from './config-values'
 import { AgentError, isAgentError, type AgentErrorCode } from './errors'
 
@@ -45,6 +45,8 @@ export interface AgentConfig {
   maxBatch: number
   statsIntervalMs: number
   handshakeTimeoutMs: number
+  /** A group that may connect to the unix socket too (mode 0660); undefined: the agent's user only (0600). */
+  socketGroup: string | undefined
   /** The user's rule files and directories, loaded after the shipped pack. */
   rules: string[]
   /** Load the shipped rule pack (default true). */
@@ -72,6 +74,7 @@ export interface RunFlags {
   'flow-idle-timeout'?: string
   rules?: string[]
   'data-dir'?: string
+  'socket-group'?: string
   'cloudtrail-listen'?: string
 }
 
@@ -108,6 +111,7 @@ export function defaultConfig (env: NodeJS.ProcessEnv = process.env): AgentConfi
     maxBatch: 1000,
     statsIntervalMs: 60_000,
     handshakeTimeoutMs: 10_000,
+    socketGroup: undefined,
   }
 }
 
@@ -128,6 +132,7 @@ function fromFlags (flags: RunFlags): Partial<AgentConfig> {
   if (flags.metrics !== undefined) out.metrics = at('metrics', () => checkMetrics(flags.metrics))
   if (flags.rules !== undefined) out.rules = flags.rules
   if (flags['data-dir'] !== undefined) out.dataDir = flags['data-dir']
+  if (flags['socket-group'] !== undefined) out.socketGroup = at('socket-group', () => checkGroup(flags['socket-group']))
   if (flags['cloudtrail-listen'] !== undefined) out.cloudtrailListen = at('cloudtrail-listen', () => checkTcpListen(flags['cloudtrail-listen'] as string))
   const idle = flags['flow-idle-timeout']
   if (idle !== undefined) out.flowIdleTimeoutMs = at('flow-idle-timeout', () => seconds(/^\d+(\.\d+)?$/.test(idle) ? Number(idle) : idle))
@@ -146,6 +151,8 @@ function fromEnv (env: NodeJS.ProcessEnv): Partial<AgentConfig> {
   if (rules !== undefined) out.rules = splitList(rules)
   const dataDir = nonEmpty(env.SIDEWATCH_DATA_DIR)
   if (dataDir !== undefined) out.dataDir = dataDir
+  const group = nonEmpty(env.SIDEWATCH_SOCKET_GROUP)
+  if (group !== undefined) out.socketGroup = within('SIDEWATCH_SOCKET_GROUP', () => checkGroup(group))
   return out
 }
 
@@ -170,6 +177,7 @@ const FILE_KEYS: Record<string, (value: unknown, out: Partial<AgentConfig>) => v
     out.defaultRules = v
   },
   data_dir: (v, out) => { out.dataDir = oneOfString(v) },
+  socket_group: (v, out) => { out.socketGroup = checkGroup(typeof v === 'number' ? String(v) : v) },
   cloudtrail_listen: (v, out) => { out.cloudtrailListen = checkTcpListen(oneOfString(v)) },
   proc_interval: (v, out) => { out.procIntervalMs = seconds(v) },
   exe_learn: (v, out) => { out.exeLearnMs = seconds(v) },

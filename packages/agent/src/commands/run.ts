@@ -16,6 +16,9 @@ Options (flags override environment, environment overrides the config file):
                            (env SIDEWATCH_LISTEN, comma-separated; default ${DEFAULT_TCP_LISTEN}
                            and unix:\${SIDEWATCH_RUN_DIR:-$TMPDIR/sidewatch}/agent.sock)
   --token TOKEN            token clients must present (env SIDEWATCH_TOKEN; prefer the env)
+  --socket-group GROUP     a group (name or gid) that may connect to the unix sockets too: they
+                           become 0660, a directory made for them 0750 (env SIDEWATCH_SOCKET_GROUP;
+                           default: the agent's user only, 0600 and 0700)
   --sink SPEC              jsonl:FILE, jsonl:- (stdout), sqlite:FILE, nats://HOST:PORT or
                            https://HOST/PATH (key from SIDEWATCH_KEY); repeatable
                            (env SIDEWATCH_SINKS, comma-separated; default ${DEFAULT_SINK})
@@ -56,6 +59,7 @@ export const RUN_OPTIONS = {
   'flow-idle-timeout': { type: 'string' },
   rules: { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
+  'socket-group': { type: 'string' },
   'cloudtrail-listen': { type: 'string' },
   proc: { type: 'string' },
   metrics: { type: 'string' },

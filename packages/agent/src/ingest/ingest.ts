@@ -9,6 +9,7 @@ import type { AgentMetrics } from '../metrics'
 import { createTokenCheck, type TokenCheck } from './auth'
 import { Connection, type EventWriter } from './connection'
 import { peerContainerId, type PeerSocket } from './peer-container'
+import { resolveGroup } from './socket-group'
 import type { ListenSpec } from './listen-spec'
 import { openListener, type Listener } from './listener'
 
@@ -20,6 +21,8 @@ export interface IngestOptions {
   maxConnections: number
   maxBatch: number
   handshakeTimeoutMs: number
+  /** A group that may use the unix sockets too (socket-group.ts). */
+  socketGroup?: string
 }
 
 /** How long a refused connection gets to read its error frame. */
@@ -45,9 +48,10 @@ export class Ingest {
 
   static async start (options: IngestOptions, sinks: EventWriter, metrics: AgentMetrics, log: Logger): Promise<Ingest> {
     const ingest = new Ingest(options, sinks, metrics, log)
+    const gid = options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup)
     try {
       for (const spec of options.listen) {
-        ingest.#listeners.push(await openListener(spec, (socket, listener) => ingest.#accept(socket, listener), log))
+        ingest.#listeners.push(await openListener(spec, (socket, listener) => ingest.#accept(socket, listener), log, gid))
       }
     } catch (err) {
       await ingest.close()

@@ -3,7 +3,7 @@
  * about the protocol.
  */
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net'
-import { chmod } from 'node:fs/promises'
+import { chmod, chown } from 'node:fs/promises'
 import { AgentError } from '../errors'
 import type { Logger } from '../log'
 import { formatListenSpec, isLoopback, type ListenSpec } from './listen-spec'
@@ -16,11 +16,15 @@ export interface Listener {
   close (): Promise<void>
 }
 
-export async function openListener (spec: ListenSpec, onSocket: (socket: Socket, listener: string) => void, log: Logger): Promise<Listener> {
+/**
+ * `socketGid`: a group that may use a unix socket too (socket-group.ts): the socket becomes 0660
+ * and the directory made for it 0750, both that group's.
+ */
+export async function openListener (spec: ListenSpec, onSocket: (socket: Socket, listener: string) => void, log: Logger, socketGid?: number): Promise<Listener> {
   // allowHalfOpen: a client may end its side after its last batch and still read the acks.
   const server = createServer({ allowHalfOpen: true })
   if (spec.kind === 'unix') {
-    await prepareSocketPath(spec.path, log)
+    await prepareSocketPath(spec.path, log, socketGid)
     // Bind with a umask that leaves only the owner's bits, so the socket is never reachable by
     // others even for the moment before the chmod.
     const previous = process.umask(0o177)
@@ -30,6 +34,15 @@ export async function openListener (spec: ListenSpec, onSocket: (socket: Socket,
       process.umask(previous)
     }
     await chmod(spec.path, 0o600)
+    if (socketGid !== undefined) {
+      try {
+        await chown(spec.path, -1, socketGid)
+      } catch (err) {
+        throw new AgentError('SW_ERR_LISTEN_FAILED', `cannot give ${spec.path} to group ${socketGid}: ${(err as Error).message} (the agent's user must be in that group, or root)`, { cause: err })
+      }
+      await chmod(spec.path, 0o660)
+      log.info({ path: spec.path, gid: socketGid }, 'socket open to its group')
+    }
   } else {
     await bind(server, spec, { host: spec.host, port: spec.port })
     if (!isLoopback(spec.host)) {

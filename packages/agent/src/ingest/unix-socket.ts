@@ -3,13 +3,20 @@
  * is removed, and a socket another agent still listens on is refused rather than stolen.
  */
 import { createConnection } from 'node:net'
-import { lstat, mkdir, unlink } from 'node:fs/promises'
+import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { AgentError } from '../errors'
 import type { Logger } from '../log'
 
-export async function prepareSocketPath (path: string, log: Logger): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+export async function prepareSocketPath (path: string, log: Logger, gid?: number): Promise<void> {
+  // A directory made here is private, or, with a socket group, traversable by that group alone.
+  const made = await mkdir(dirname(path), { recursive: true, mode: gid === undefined ? 0o700 : 0o750 })
+  if (made !== undefined && gid !== undefined) {
+    await chown(dirname(path), -1, gid).catch((err: Error) => {
+      throw new AgentError('SW_ERR_LISTEN_FAILED', `cannot give ${dirname(path)} to group ${gid}: ${err.message}`, { cause: err })
+    })
+    await chmod(dirname(path), 0o750) // mkdir's mode is masked by the umask
+  }
   let stats
   try {
     stats = await lstat(path)
