@@ -21,7 +21,7 @@ import { ProcNetPoller } from './proc-net-poller'
 import { SocketOwners } from './socket-owners'
 
 /** At a stop, the capture waits at most this long for the packets the kernel still holds. */
-const DRAIN_AT_CLOSE_MS = 2000
+const DRAIN_AT_CLOSE_MS = 1000
 /** After a capture failed, the interface is looked at this often, to capture again once it is back. */
 const RESUME_CHECK_MS = 2000
 /** At most one owner scan per this many milliseconds on behalf of new connections. */
