@@ -12,7 +12,8 @@ const NOGROUP = 65534
 /** Connects to a unix socket as nobody:nogroup; 'connected' or the error code. */
 function connectAsNobody (path: string): Promise<string> {
   const child = spawn(process.execPath, ['-e', `require('node:net').connect(${JSON.stringify(path)}).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`],
-    { uid: NOGROUP, gid: NOGROUP, stdio: ['ignore', 'pipe', 'inherit'] })
+    // A clean environment: the test runner's NODE_OPTIONS preload a module nobody may not read.
+    { uid: NOGROUP, gid: NOGROUP, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   return new Promise((resolve) => child.once('exit', () => resolve(out.trim())))
