@@ -9,11 +9,13 @@ import { runCli, spawnAgent, tempDir } from './helpers/agent'
 
 const NOGROUP = 65534
 
-/** Connects to a unix socket as nobody:nogroup; 'connected' or the error code. */
+/**
+ * Connects to a unix socket as nobody:nogroup; 'connected' or the error's name. Python, not Node:
+ * the test runner's spawn hooks give every Node child a preload nobody may not be able to read.
+ */
 function connectAsNobody (path: string): Promise<string> {
-  const child = spawn(process.execPath, ['-e', `require('node:net').connect(${JSON.stringify(path)}).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`],
-    // A clean environment: the test runner's NODE_OPTIONS preload a module nobody may not read.
-    { uid: NOGROUP, gid: NOGROUP, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const code = 'import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1]); print("connected")\nexcept OSError as e:\n    print(__import__("errno").errorcode.get(e.errno, str(e)))'
+  const child = spawn('python3', ['-c', code, path], { uid: NOGROUP, gid: NOGROUP, cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   return new Promise((resolve) => child.once('exit', () => resolve(out.trim())))
