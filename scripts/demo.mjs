@@ -174,6 +174,8 @@ console.log(`  ${all.length} events stored: ${Object.entries(byKind).map(([k, n]
 console.log('')
 console.log('  Search the stored events, for example:')
 console.log(`    node packages/agent/bin/sidewatch-agent.js search passwd --db .sidewatch-demo/sidewatch.db`)
+console.log('  or triage the alerts in the browser console (it prints a sign-in link; docs/console.md):')
+console.log(`    node packages/agent/bin/sidewatch-agent.js console --db .sidewatch-demo/sidewatch.db`)
 if (all.filter((e) => e.kind === 'process.exec').length < 8) fail('fewer process.exec events than expected')
 if (all.filter((e) => e.kind === 'attack').length < 5) fail('the five attacks (three run, two blocked) were not all reported')
 if (!['Shell injection', 'Path traversal', 'Server-side request forgery', 'Terminal shell in container'].every((rule) => alerts.some((e) => e.alert.rule === rule))) fail('the attacks did not all raise their alerts')
