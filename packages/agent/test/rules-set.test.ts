@@ -81,6 +81,21 @@ t.test('later files append to lists, macros and rules, override keys, or disable
   t.equal(replaced.rules[0]?.output.render(shell({})), 'replaced')
 })
 
+t.test('macros may name macros at most 64 deep; a longer chain is a problem, not a stack overflow', async (t) => {
+  const chain = (n: number): string => {
+    let text = '- macro: m0\n  condition: evt.kind = process.start\n'
+    for (let i = 1; i < n; i++) text += `- macro: m${i}\n  condition: m${i - 1} and proc.pid exists\n`
+    return text + `- rule: Deep\n  condition: m${n - 1}\n  output: x\n  priority: notice\n`
+  }
+  const ok = build(['ok.yaml', chain(64)])
+  t.same(problems(ok), [])
+  t.ok(ok.rules[0]?.test(shell({})), '64 deep compiles and evaluates')
+  const deep = build(['deep.yaml', chain(65)])
+  t.same(problems(deep), ['deep.yaml:129:3: macro m64 is more than 64 macros deep (through the macros it names); flatten the chain'])
+  const huge = build(['huge.yaml', chain(20_000)]) // 20,000 nested predicates overflowed the stack
+  t.ok(huge.problems.length > 0 && huge.rules[0]?.test(shell({})) === false, 'a chain of 20,000: problems, and the rule never fires')
+})
+
 t.test('a later file adds values to an exception by its name; a new exception without fields is a problem', async (t) => {
   const base = BASE + `  exceptions:
     - name: admin_dirs

@@ -67,6 +67,11 @@ interface RuleState {
 const DEFAULT_FOLD_SECONDS = 60
 /** The most items a list may hold once the lists it names are expanded. */
 export const MAX_LIST_ITEMS = 100_000
+/**
+ * Macros may name macros at most this deep: every level is a call when a rule is compiled and when
+ * it is evaluated, and a chain of thousands (a generated rule file) would overflow the stack.
+ */
+export const MAX_MACRO_DEPTH = 64
 
 /** Which event kinds carry each field namespace (for exception fields no event can have). */
 const NAMESPACE_KINDS: Record<string, readonly string[]> = {
@@ -131,6 +136,7 @@ export function buildRuleSet (files: RuleFile[]): RuleSet {
 
   const scope: { lists: Map<string, readonly string[]>, macros: Map<string, CompiledCondition> } = { lists: expandedLists, macros: new Map() }
   const compiling: string[] = []
+  const depth = new Map<string, number>()
   const compileMacro = (name: string): void => {
     if (scope.macros.has(name)) return
     const macro = macros.get(name)
@@ -140,11 +146,28 @@ export function buildRuleSet (files: RuleFile[]): RuleSet {
       scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
       return
     }
+    if (compiling.length >= MAX_MACRO_DEPTH) {
+      problems.push(macro.at.problem(`macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (${compiling[0] ?? name} → … → ${name}); flatten the chain`))
+      scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
+      depth.set(name, 0)
+      return
+    }
     compiling.push(name)
     const parsed = parse(macro.parts, problems)
-    if (parsed !== undefined) for (const used of macroNames(parsed)) compileMacro(used)
+    const used = parsed === undefined ? [] : [...macroNames(parsed)]
+    for (const u of used) compileMacro(u)
     compiling.pop()
     if (scope.macros.has(name)) return // set while refusing a cycle
+    // How many macros deep this one reaches, however the chain was compiled (in file order, a
+    // long chain never recurses here, but its predicates still nest when a rule is evaluated).
+    const reach = 1 + Math.max(0, ...used.map((u) => depth.get(u) ?? 0))
+    depth.set(name, reach)
+    if (reach > MAX_MACRO_DEPTH) {
+      problems.push(macro.at.problem(`macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (through the macros it names); flatten the chain`))
+      scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
+      depth.set(name, 0)
+      return
+    }
     const compiled = parsed === undefined ? undefined : compileParts(parsed, macro.parts, scope, problems)
     scope.macros.set(name, compiled ?? { test: () => false, kinds: undefined, fields: new Set() })
   }
