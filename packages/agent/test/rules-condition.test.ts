@@ -56,6 +56,17 @@ t.test('operators on strings, numbers, booleans and addresses', async (t) => {
   t.ok(matches('net.dst = 2001:0db8:0:0::1', flow({ dst: '2001:db8::1' })), 'an address literal in any form')
 })
 
+t.test('glob: stars, ?, classes; a value built against a many-star pattern does not backtrack', async (t) => {
+  const cases: Array<[string, string, boolean]> = [
+    ['*', '', true], ['a*', 'a', true], ['*a', 'ba', true], ['*a', 'bab', false], ['a*b*c', 'aXbYc', true], ['a*b*c', 'aXbYcd', false],
+    ['[!a]x', 'bx', true], ['[!a]x', 'ax', false], ['/home/*/.ssh/*', '/home/bob/.ssh/id_rsa', true], ['/home/*/.ssh/*', '/home/bob/.ssh', false],
+    ['?', '', false], ['**a', 'xa', true], ['a?c', 'abc', true], ['a?c', 'ac', false], ['*SECRET*', 'MY_SECRET_KEY', true], ['a.c', 'abc', false],
+  ]
+  for (const [glob, exe, want] of cases) t.equal(matches(`proc.exe glob ${JSON.stringify(glob)}`, proc({ exe })), want, `${JSON.stringify(exe)} glob ${JSON.stringify(glob)}`)
+  // As a regular expression ([\s\S]* per star) this takes hours: the test would time out.
+  t.equal(matches('proc.exe glob "*a*a*a*a*a*a*a*b"', proc({ exe: 'a'.repeat(100_000) })), false, 'an attacker-sized value against seven stars')
+})
+
 t.test('and, or, not, parentheses and precedence', async (t) => {
   const e = proc({ exe: '/bin/sh', uid: 0 })
   t.ok(matches('proc.name = sh and proc.uid = 0', e))

@@ -11,7 +11,7 @@ import { formatIPv4, formatIPv6, parseIP } from '../net/ip-text'
 import { inCidr, parseCidr, type Cidr } from '../net/task-nets'
 import type { CompareOp, Expr, FieldRef, Literal } from './condition-parser'
 import { lookupField, type AnyEvent, type FieldDef } from './fields'
-import { globToRegExp } from './glob'
+import { compileGlob } from './glob'
 
 export type Predicate = (event: AnyEvent) => boolean
 
@@ -184,7 +184,7 @@ function matcher (field: FieldDef, op: CompareOp, values: Literal[]): (v: unknow
         case 'endswith': return (v) => { const s = str(v); return texts.some((t) => s.endsWith(t)) }
         case 'glob': {
           const res = values.map((v) => {
-            const re = globToRegExp(v.text)
+            const re = compileGlob(v.text)
             if (re === undefined) throw new ConditionError(`${JSON.stringify(v.text)} is not a glob (an unclosed [, or a range out of order)`, v.at, v.length)
             return re
           })
