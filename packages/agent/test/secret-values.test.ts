@@ -46,3 +46,11 @@ t.test('event JSON stays valid and ordinary values pass unchanged', async (t) =>
   const same = redactSecretValues(ordinary)
   t.equal(same, ordinary, 'nothing that only looks near a secret is touched')
 })
+
+t.test('texts built against the patterns take linear time (a frame is up to 1 MiB of them)', async (t) => {
+  // Each would take minutes with a pattern that rescans from every candidate start (the JWT one
+  // did: 1.9 s for 60 kB, quadratic): the test's timeout is the check.
+  const hostile = ['eyJ'.repeat(200_000), `Bearer ${'+'.repeat(600_000)}`, `aws_secret_access_key=${'A'.repeat(600_000)}`, `-----BEGIN RSA PRIVATE KEY-----${'A'.repeat(600_000)}`,
+    `://${'a'.repeat(300_000)}:${'b'.repeat(300_000)}`, '%3A%2F%2Fa%3A'.repeat(50_000), ' --password='.repeat(50_000), `ghp_${'a'.repeat(600_000)}`, 'xoxb-'.repeat(120_000), 'AKIA'.repeat(150_000)]
+  for (const text of hostile) t.type(redactSecretValues(JSON.stringify({ v: text })), 'string', `${text.slice(0, 16)}… (${text.length} characters)`)
+})
