@@ -26,9 +26,10 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g, REDACTED],
   [new RegExp(String.raw`((?:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)${SEP})${B64}{40}(?!${B64})`, 'gi'), `$1${REDACTED}`],
   [/([Bb]earer(?:\s|%20|\+)+)[A-Za-z0-9._~+/-]{8,}=*/g, `$1${REDACTED}`],
-  // Only where a token can start (not inside a run of base64url, or right after a JSON \u00XX
-  // escape): "eyJeyJeyJ…" would otherwise be scanned to its end from every eyJ, quadratic.
-  [/(?:(?<![A-Za-z0-9_-])|(?<=\\u00[0-9a-fA-F]{2}))eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, REDACTED],
+  // Only where a token can start (not inside a run of base64url; right after a JSON \u00XX or a
+  // URL %XX escape is a start): "eyJeyJeyJ…" would otherwise be scanned to its end from every
+  // eyJ, quadratic.
+  [/(?:(?<![A-Za-z0-9_-])|(?<=\\u00[0-9a-fA-F]{2}|%[0-9a-fA-F]{2}))eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, REDACTED],
   [/gh[pousr]_[A-Za-z0-9]{36,}/g, REDACTED],
   [/xox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
   [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[^-"]*-----END [A-Z ]*PRIVATE KEY-----/g, `-----BEGIN $1PRIVATE KEY-----${REDACTED}-----END $1PRIVATE KEY-----`],
