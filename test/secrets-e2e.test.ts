@@ -6,11 +6,12 @@
 // logged). Then no byte of any of those files, the agent's and the collector's logs, or /metrics
 // holds a secret, and the deployment key appears nowhere.
 import t from 'tap'
-import { spawn, execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { AGENT_BIN, Proc, readJsonl, SHOP, startApp, tempDir, waitFor } from './helpers/processes'
+import { spawnAgent } from '../packages/agent/test/helpers/agent'
+import { certificate } from '../packages/agent/test/helpers/certificate'
+import { readJsonl, SHOP, startApp, tempDir, waitFor } from './helpers/processes'
 
 const DEPLOY_KEY = 'deploy-KEY-must-never-leak-5c1f'
 const ACCESS_KEY_ID = 'AKIAZ7SECRETTEST0001'
@@ -23,11 +24,6 @@ const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzaWRld2F0Y2gtdGVzdCJ9.Q2hlY2tTaWduY
 const CLI_PASSWORD = 'CLIPASSWORD-xyz-31415'
 const SECRETS = { DEPLOY_KEY, ACCESS_KEY_ID, SECRET_ACCESS_KEY, BEARER, COOKIE, API_KEY, QUERY_PASSWORD, JWT, CLI_PASSWORD }
 
-function spawnCli (args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIDEWATCH_LOG_LEVEL: 'debug', ...env } })
-  return new Proc(child, 'stderr')
-}
-
 function filesUnder (dir: string): string[] {
   if (!existsSync(dir)) return []
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile())
@@ -36,12 +32,10 @@ function filesUnder (dir: string): string[] {
 t.test('no secret reaches any sink, log or metric in clear', async (t) => {
   t.equal(SECRET_ACCESS_KEY.length, 40, 'the secret access key has the real shape')
   const dir = tempDir(t)
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
+  const { cert, key } = certificate(dir, 'server')
 
   const central = join(dir, 'central.jsonl')
-  const collector = spawnCli(['collect', '--listen', 'tcp://127.0.0.1:0', '--sink', `jsonl:${central}`, '--tls-cert', cert, '--tls-key', key], { SIDEWATCH_COLLECT_KEYS: DEPLOY_KEY })
+  const collector = spawnAgent(['collect', '--listen', 'tcp://127.0.0.1:0', '--sink', `jsonl:${central}`, '--tls-cert', cert, '--tls-key', key], { SIDEWATCH_LOG_LEVEL: 'debug', SIDEWATCH_COLLECT_KEYS: DEPLOY_KEY })
   t.teardown(() => collector.stop('SIGKILL'))
   const collecting = await collector.line('collecting', (l) => l.msg === 'collecting')
 
@@ -54,9 +48,9 @@ t.test('no secret reaches any sink, log or metric in clear', async (t) => {
   const jsonl = join(dir, 'events.jsonl')
   const db = join(dir, 'sidewatch.db')
   const sock = join(dir, 'agent.sock')
-  const agent = spawnCli(['run', '--listen', `unix:${sock}`, '--token', 'e2e-token', '--sink', `jsonl:${jsonl}`, '--sink', `sqlite:${db}`,
+  const agent = spawnAgent(['run', '--listen', `unix:${sock}`, '--token', 'e2e-token', '--sink', `jsonl:${jsonl}`, '--sink', `sqlite:${db}`,
     '--sink', String(collecting.url), '--sink', `https://127.0.0.1:${closedPort}/v1/events`, '--metrics', '127.0.0.1:0', '--capture', 'off', '--proc', 'on'],
-  { SIDEWATCH_KEY: DEPLOY_KEY, SIDEWATCH_CA_FILE: cert })
+  { SIDEWATCH_LOG_LEVEL: 'debug', SIDEWATCH_KEY: DEPLOY_KEY, SIDEWATCH_CA_FILE: cert })
   t.teardown(() => agent.stop('SIGKILL'))
   const metricsLine = await agent.line('metrics listening', (l) => l.msg === 'metrics listening')
   await agent.line('ready', (l) => l.msg === 'ready')

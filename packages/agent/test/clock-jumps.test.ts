@@ -38,9 +38,8 @@ t.test('wall clock set back an hour, then forward two: nothing stalls, nothing i
   await round(3)
 
   client.socket.destroy()
-  const stopping = performance.now()
-  t.equal((await agent.proc.stop()).code, 0, 'a clean stop after the jumps')
-  t.ok(performance.now() - stopping < 5000, 'in time')
+  // Exit 0 is a stop within the agent's own 5 s budget (past it, the agent exits 1).
+  t.equal((await agent.proc.stop()).code, 0, 'a clean stop in time after the jumps')
   const stored = readJsonl(agent.jsonl).filter((e) => e.kind === 'process.exec' || e.kind === 'attack').map((e) => e.id as string)
   t.same([...new Set(stored)].sort(), [...sent].sort(), 'every acknowledged event stored')
   t.equal(stored.length, sent.length, 'each once')

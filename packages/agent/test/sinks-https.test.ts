@@ -1,6 +1,5 @@
 // The https sink and the collector that receives it, over real TLS on loopback: stored once per
 // event id, keys checked, certificates verified, Retry-After honoured under a 429 storm.
-import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,18 +12,11 @@ import { parseSinkSpec } from '../src/sinks/parse'
 import { SinkPump } from '../src/spool/sink-pump'
 import { Spool } from '../src/spool/spool'
 import { spawnAgent, tempDir, waitFor } from './helpers/agent'
+import { certificate } from './helpers/certificate'
 
 const log = createLogger('silent')
 const ctx = { log, onError: () => {} }
 const event = (i: number): SidewatchEvent => ({ id: `ev-${i}`, ts: '2026-11-27T10:00:00.000Z', source: 'agent', kind: 'agent.stats', stats: { component: 'test', counters: { i } } }) as SidewatchEvent
-
-/** A self-signed certificate for 127.0.0.1 (openssl from scripts/setup). */
-function certificate (dir: string, name: string): { cert: string, key: string } {
-  const cert = join(dir, `${name}.pem`)
-  const key = join(dir, `${name}-key.pem`)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
-  return { cert, key }
-}
 
 async function startCollector (t: { teardown: (fn: () => unknown) => void }, dir: string, tls: { cert: string, key: string }): Promise<{ url: string, out: string, stop: () => Promise<unknown> }> {
   const out = join(dir, 'central.jsonl')

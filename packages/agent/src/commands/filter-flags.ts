@@ -1,6 +1,6 @@
 /** The flags `events` and `search` share: --db, --kind, --since, --limit, --json. */
 import type * as ProtoSchema from '@sidewatch/proto/schema'
-import { parseDuration } from '../duration'
+import { parseTimeBack } from '../duration'
 import { AgentError } from '../errors'
 import type { EventFilter } from '../store/query'
 import { positiveInt } from './args'
@@ -32,12 +32,8 @@ export function filterFrom (command: string, values: { kind?: string, since?: st
 
 /** `10m`, `2h`, `1d` (that long ago) or an RFC 3339 time. */
 export function parseSince (text: string, now: number): number {
-  const ago = parseDuration(text)
-  if (ago !== undefined) return now - ago
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) {
-    const ms = Date.parse(text)
-    if (!Number.isNaN(ms)) return ms
-  }
+  const ms = parseTimeBack(text, now)
+  if (ms !== undefined) return ms
   throw new AgentError('SW_ERR_USAGE', `--since ${JSON.stringify(text)} is not a duration (30s, 10m, 2h, 1d) or an RFC 3339 time`)
 }
 

@@ -9,8 +9,9 @@
  * refused before that. SameSite=Strict already keeps the cookie off cross-site requests: three
  * locks, each enough on its own.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { createTokenCheck, type TokenCheck } from '../ingest/auth'
 
 export const SESSION_COOKIE = 'sw_console'
 const SESSION_MS = 12 * 3_600_000
@@ -19,16 +20,16 @@ const MAX_SESSIONS = 1000
 export interface Session { id: string, csrf: string, expiresMs: number, who: string }
 
 export class ConsoleAuth {
-  readonly #token: Buffer
+  readonly #check: TokenCheck
   readonly #sessions = new Map<string, Session>()
 
   constructor (token: string) {
-    this.#token = digest(token)
+    this.#check = createTokenCheck(token)
   }
 
   /** The token of a sign-in link or a Bearer header is the console's. */
   tokenMatches (given: string | null | undefined): boolean {
-    return given !== null && given !== undefined && given !== '' && timingSafeEqual(digest(given), this.#token)
+    return given !== null && given !== undefined && given !== '' && this.#check(given) === 'ok'
   }
 
   /** A new session; its cookie header value. */
@@ -78,16 +79,12 @@ export function csrfProblem (req: IncomingMessage, session: Session, formToken: 
   if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return `the request comes from another origin (${origin})`
   const site = req.headers['sec-fetch-site']
   if (origin === undefined && site !== undefined && site !== 'same-origin' && site !== 'none') return `the request comes from another site (Sec-Fetch-Site: ${String(site)})`
-  if (formToken === undefined || !timingSafeEqual(digest(formToken), digest(session.csrf))) return 'the form is missing its CSRF token or has a stale one (reload the page)'
+  if (formToken === undefined || createTokenCheck(session.csrf)(formToken) !== 'ok') return 'the form is missing its CSRF token or has a stale one (reload the page)'
   return undefined
 }
 
 export function newToken (): string {
   return randomBytes(24).toString('base64url')
-}
-
-function digest (text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest()
 }
 
 function cookie (header: string | undefined, name: string): string | undefined {

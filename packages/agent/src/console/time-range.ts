@@ -3,17 +3,13 @@
  * datetime-local value (`2026-01-31T12:00`, read as UTC) or an RFC 3339 time. Anything else is a
  * SW_ERR_BAD_QUERY naming the parameter.
  */
-import { parseDuration } from '../duration'
+import { parseTimeBack } from '../duration'
 import { AgentError } from '../errors'
 
 export function parseTime (name: string, text: string, nowMs: number): number {
-  const ago = parseDuration(text)
-  if (ago !== undefined) return nowMs - ago
-  const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(local)) {
-    const ms = Date.parse(local)
-    if (!Number.isNaN(ms)) return ms
-  }
+  // A datetime-local value has no zone: read as UTC.
+  const ms = parseTimeBack(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text, nowMs)
+  if (ms !== undefined) return ms
   throw new AgentError('SW_ERR_BAD_QUERY', `${name} ${JSON.stringify(text.slice(0, 100))} is not a time: give a duration back from now (15m, 2h, 7d), a date and time (2026-01-31T12:00, UTC) or an RFC 3339 time`)
 }
 

@@ -10,7 +10,7 @@ import { createTokenCheck, type TokenCheck } from './auth'
 import { Connection, type EventWriter } from './connection'
 import { peerContainerId, type PeerSocket } from './peer-container'
 import { resolveGroup } from './socket-group'
-import type { ListenSpec } from './listen-spec'
+import { isLoopback, type ListenSpec } from './listen-spec'
 import { openListener, type Listener } from './listener'
 
 export interface IngestOptions {
@@ -123,12 +123,8 @@ export class Ingest {
 function peerOf (socket: Socket): ((pid: number) => string | undefined) | undefined {
   let peer: PeerSocket
   if (socket.remoteAddress === undefined) peer = { kind: 'unix' }
-  else if (isLoopback(socket.remoteAddress) && socket.localPort !== undefined && socket.remotePort !== undefined) {
+  else if (isLoopback(socket.remoteAddress.replace(/^::ffff:/, '')) && socket.localPort !== undefined && socket.remotePort !== undefined) {
     peer = { kind: 'tcp', agentPort: socket.localPort, clientPort: socket.remotePort }
   } else return undefined
   return (pid) => peerContainerId(pid, peer)
-}
-
-function isLoopback (address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }

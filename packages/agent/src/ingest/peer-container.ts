@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { containerIdFromCgroup } from '../proc/cgroup'
-import { parseNetTcp } from '../proc/net-tcp'
 import { socketInodes } from '../proc/socket-inodes'
+import { tcpSockets } from '../proc/ssh-peer'
 
 /** The connection as the agent sees it: its own port and the client's, or a unix socket. */
 export type PeerSocket = { kind: 'tcp', agentPort: number, clientPort: number } | { kind: 'unix' }
@@ -29,12 +29,7 @@ export function peerContainerId (pid: number, peer: PeerSocket, procRoot = '/pro
 }
 
 function holdsConnection (procRoot: string, pid: number, clientPort: number, agentPort: number): boolean {
-  const inodes = new Set<number>()
-  for (const table of ['tcp', 'tcp6']) {
-    const text = read(`${procRoot}/${pid}/net/${table}`)
-    if (text === undefined) continue
-    for (const s of parseNetTcp(text)) if (s.local.port === clientPort && s.remote.port === agentPort) inodes.add(s.inode)
-  }
+  const inodes = new Set(tcpSockets(procRoot, pid).filter((s) => s.local.port === clientPort && s.remote.port === agentPort).map((s) => s.inode))
   if (inodes.size === 0) return false
   for (const inode of socketInodes(procRoot, pid)) if (inodes.has(inode)) return true
   return false

@@ -137,19 +137,24 @@ export function buildRuleSet (files: RuleFile[]): RuleSet {
   const scope: { lists: Map<string, readonly string[]>, macros: Map<string, CompiledCondition> } = { lists: expandedLists, macros: new Map() }
   const compiling: string[] = []
   const depth = new Map<string, number>()
+  /** A macro that cannot be used: reported, and a never-true condition in its place. */
+  const refuse = (name: string, at: Position, message: string): void => {
+    problems.push(at.problem(message))
+    scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
+    depth.set(name, 0)
+  }
   const compileMacro = (name: string): void => {
     if (scope.macros.has(name)) return
     const macro = macros.get(name)
     if (macro === undefined) return
     if (compiling.includes(name)) {
-      problems.push(macro.at.problem(`macro ${name} refers to itself (${[...compiling.slice(compiling.indexOf(name)), name].join(' → ')})`))
-      scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
+      refuse(name, macro.at, `macro ${name} refers to itself (${[...compiling.slice(compiling.indexOf(name)), name].join(' → ')})`)
       return
     }
+    // Compiling in file order a long chain never recurses deep, but defined the other way round
+    // it would, one call per macro: refused at the same depth as below.
     if (compiling.length >= MAX_MACRO_DEPTH) {
-      problems.push(macro.at.problem(`macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (${compiling[0] ?? name} → … → ${name}); flatten the chain`))
-      scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
-      depth.set(name, 0)
+      refuse(name, macro.at, `macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (${compiling[0] ?? name} → … → ${name}); flatten the chain`)
       return
     }
     compiling.push(name)
@@ -163,9 +168,7 @@ export function buildRuleSet (files: RuleFile[]): RuleSet {
     const reach = 1 + Math.max(0, ...used.map((u) => depth.get(u) ?? 0))
     depth.set(name, reach)
     if (reach > MAX_MACRO_DEPTH) {
-      problems.push(macro.at.problem(`macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (through the macros it names); flatten the chain`))
-      scope.macros.set(name, { test: () => false, kinds: undefined, fields: new Set() })
-      depth.set(name, 0)
+      refuse(name, macro.at, `macro ${name} is more than ${MAX_MACRO_DEPTH} macros deep (through the macros it names); flatten the chain`)
       return
     }
     const compiled = parsed === undefined ? undefined : compileParts(parsed, macro.parts, scope, problems)

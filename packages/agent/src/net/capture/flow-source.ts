@@ -72,7 +72,6 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
   let mode: FlowSource['mode'] = 'none'
   let capture: LiveCapture | undefined
   let poller: ProcNetPoller | undefined
-  let lastCapture: Record<string, number> | undefined
   // A SYN asks for a scan right after the current batch of packets, at most one per
   // OWNER_REFRESH_MS: soon enough to see the socket of all but the shortest connections.
   let refreshPending = false
@@ -109,8 +108,19 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     mode = 'poll'
   }
 
-  // Counters of the captures before the current one (a capture that failed and was resumed).
-  const earlier: Record<string, number> = {}
+  // Counters of the captures that ended (failed, and maybe resumed since; or closed): undefined
+  // while none has. The capture component's counters are these plus the running capture's.
+  let ended: Record<string, number> | undefined
+  const retire = (c: LiveCapture): void => {
+    ended ??= {}
+    for (const [k, v] of Object.entries(c.counters())) ended[k] = (ended[k] ?? 0) + v
+  }
+  const captureTotals = (): Record<string, number> | undefined => {
+    if (capture === undefined) return ended
+    const out: Record<string, number> = { ...ended }
+    for (const [k, v] of Object.entries(capture.counters())) out[k] = (out[k] ?? 0) + v
+    return out
+  }
   let resumes = 0
   let resumeTimer: NodeJS.Timeout | undefined
   const openCapture = (iface: string): LiveCapture => LiveCapture.open({
@@ -121,8 +131,7 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     onSyn: refreshOwners,
     onError: (err) => {
       log.error({ code: err.code, iface, err: { message: err.message } }, 'live capture failed; the agent goes on without it')
-      for (const [k, v] of Object.entries(capture?.counters() ?? {})) earlier[k] = (earlier[k] ?? 0) + v
-      lastCapture = { ...earlier }
+      if (capture !== undefined) retire(capture)
       capture = undefined
       poll(err.message, 'warn', err)
       watchForResume(iface)
@@ -169,11 +178,7 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
     get iface () { return capture !== undefined ? choice.iface : undefined },
     counters () {
       const out: Record<string, Record<string, number>> = {}
-      let captured = lastCapture
-      if (capture !== undefined) {
-        captured = { ...earlier }
-        for (const [k, v] of Object.entries(capture.counters())) captured[k] = (captured[k] ?? 0) + v
-      }
+      const captured = captureTotals()
       if (captured !== undefined) out.capture = { ...captured, ...writer.counters(), ...(resumes > 0 ? { resumed: resumes } : {}) }
       if (poller !== undefined) out['net.poll'] = { ...poller.counters(), ...(captured === undefined ? writer.counters() : {}) }
       return out
@@ -182,8 +187,7 @@ export async function startFlowSource (options: FlowSourceOptions): Promise<Flow
       clearInterval(resumeTimer)
       if (capture !== undefined) {
         await capture.drain(DRAIN_AT_CLOSE_MS)
-        lastCapture = { ...earlier }
-        for (const [k, v] of Object.entries(capture.counters())) lastCapture[k] = (lastCapture[k] ?? 0) + v
+        retire(capture)
         capture.close()
         capture = undefined
       }
