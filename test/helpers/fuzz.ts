@@ -52,6 +52,20 @@ export interface FuzzTarget<T> {
   maxAllocBytes?: number
 }
 
+/** fromBytes/toBytes for a target whose input is text (saved as UTF-8). */
+export const textCodec = {
+  toBytes: (text: string): Buffer => Buffer.from(text, 'utf8'),
+  fromBytes: (bytes: Buffer): string => bytes.toString('utf8'),
+}
+
+/** fromBytes/toBytes for a target whose input is a JSON value (saved as its JSON). */
+export function jsonCodec<T> (): { toBytes: (input: T) => Buffer, fromBytes: (bytes: Buffer) => T } {
+  return {
+    toBytes: (input) => Buffer.from(JSON.stringify(input) ?? 'null'),
+    fromBytes: (bytes) => JSON.parse(bytes.toString('utf8')) as T,
+  }
+}
+
 /** A contract broken: an unexpected error, a hang, an allocation or a failed property. */
 export class FuzzFailure extends Error {
   constructor (message: string, options?: { cause?: unknown }) {

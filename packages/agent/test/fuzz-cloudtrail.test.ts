@@ -20,7 +20,7 @@ import { readRecordSlices } from '../src/cloudtrail/record-slices'
 import { loadRules } from '../src/rules/load-rules'
 import { RuleEngine } from '../src/rules/rule-engine'
 import type { AnyEvent } from '../src/rules/fields'
-import { filesIn, fuzzTargets, holds, returnsOrThrows } from '../../../test/helpers/fuzz'
+import { filesIn, fuzzTargets, holds, returnsOrThrows, jsonCodec } from '../../../test/helpers/fuzz'
 import { cutsOf, mutatedBytes, piecesOf } from '../../../test/helpers/mutator'
 
 const REGRESSIONS = join(__dirname, 'fixtures', 'fuzz-regressions')
@@ -156,8 +156,7 @@ const recordTarget = {
   arbitrary: recordArb,
   cases: 1500,
   corpus: join(REGRESSIONS, 'cloudtrail-record'),
-  toBytes: (r: unknown) => Buffer.from(JSON.stringify(r)),
-  fromBytes: (b: Buffer): unknown => JSON.parse(b.toString('utf8')),
+  ...jsonCodec<unknown>(),
   check (r: unknown) {
     const engine = new RuleEngine(rules)
     takeRecord(r, engine)

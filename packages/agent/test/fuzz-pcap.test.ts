@@ -16,7 +16,7 @@ import { CaptureStream, readCaptureFile, readCaptureFileAsync, type CaptureFileS
 import { decodeFrameAt } from '../src/net/decode-frame'
 import { FlowTracker, type FlowRecord } from '../src/net/flow-tracker'
 import { ACK, FIN, PSH, RST, SKIP_REASONS, SYN, TCP, UDP, newPacketMeta, type PacketMeta, type PacketSink } from '../src/net/packet'
-import { fuzzTargets, holds, returnsOrThrows } from '../../../test/helpers/fuzz'
+import { fuzzTargets, holds, returnsOrThrows, jsonCodec } from '../../../test/helpers/fuzz'
 import { cutsOf, mutatedBytes, piecesOf } from '../../../test/helpers/mutator'
 import {
   ETH_ARP, ETH_IPV4, ETH_IPV6, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_NULL, LINKTYPE_RAW,
@@ -247,8 +247,7 @@ const trackerTarget = {
   arbitrary: trackerArb,
   cases: 1000,
   corpus: join(REGRESSIONS, 'flow-tracker'),
-  toBytes: (c: TrackerInput) => Buffer.from(JSON.stringify(c)),
-  fromBytes: (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as TrackerInput,
+  ...jsonCodec<TrackerInput>(),
   check (c: TrackerInput) {
     const records: FlowRecord[] = []
     const tracker = new FlowTracker({ maxFlows: c.maxFlows, idleTimeoutS: c.idleTimeoutS, activeTimeoutS: c.activeTimeoutS, closeGraceS: c.closeGraceS, isTaskAddress: (a) => a.endsWith('.1') || a.endsWith('::1') }, (r) => { records.push(r) })

@@ -18,7 +18,7 @@ import { readProcess } from '../src/proc/process-record'
 import { parseStat } from '../src/proc/stat'
 import { parseStatusIds } from '../src/proc/status'
 import { ttyName } from '../src/proc/tty'
-import { fuzzTargets, holds, returnsOrThrows } from '../../../test/helpers/fuzz'
+import { fuzzTargets, holds, returnsOrThrows, textCodec, jsonCodec } from '../../../test/helpers/fuzz'
 import { mutatedText } from '../../../test/helpers/mutator'
 
 const REGRESSIONS = join(__dirname, 'fixtures', 'fuzz-regressions')
@@ -78,8 +78,7 @@ const text = (name: string, seeds: string[], cases: number, check: (s: string) =
   cases,
   ...(maxMs === undefined ? {} : { maxMs }),
   corpus: join(REGRESSIONS, name.replace('agent.', '')),
-  toBytes: (s: string) => Buffer.from(s, 'utf8'),
-  fromBytes: (b: Buffer) => b.toString('utf8'),
+  ...textCodec,
   check,
 })
 
@@ -88,8 +87,7 @@ const statTarget = {
   arbitrary: fc.oneof(mutatedText(STAT, { dictionary: TOKENS, maxMutations: 8 }), statArb.map(statLine)),
   cases: 1500,
   corpus: join(REGRESSIONS, 'proc-stat'),
-  toBytes: (s: string) => Buffer.from(s, 'utf8'),
-  fromBytes: (b: Buffer) => b.toString('utf8'),
+  ...textCodec,
   check (line: string) {
     const r = returnsOrThrows(() => parseStat(line), never)
     if (!('value' in r) || r.value === undefined) return
@@ -103,8 +101,7 @@ const statRoundTrip = {
   name: 'agent.proc-stat-fields',
   arbitrary: statArb,
   cases: 1000,
-  toBytes: (s: StatFields) => Buffer.from(JSON.stringify(s)),
-  fromBytes: (b: Buffer) => JSON.parse(b.toString('utf8')) as StatFields,
+  ...jsonCodec<StatFields>(),
   check (s: StatFields) {
     const got = parseStat(statLine(s))
     holds(got !== undefined && got.pid === s.pid && got.comm === s.comm && got.state === s.state && got.ppid === s.ppid && got.session === s.session &&
@@ -211,8 +208,7 @@ const readProcessTarget = {
   arbitrary: processArb,
   cases: 600,
   corpus: join(REGRESSIONS, 'proc-read-process'),
-  toBytes: (p: ProcessFiles) => Buffer.from(JSON.stringify(p)),
-  fromBytes: (b: Buffer) => JSON.parse(b.toString('utf8')) as ProcessFiles,
+  ...jsonCodec<ProcessFiles>(),
   check (p: ProcessFiles) {
     for (const [name, content] of Object.entries(p)) writeFileSync(join(procRoot, String(PID), name), content)
     const r = returnsOrThrows(() => readProcess(ctx, PID, 1_700_000_000_000), never)

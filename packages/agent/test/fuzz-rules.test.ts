@@ -16,7 +16,7 @@ import { listFields, type AnyEvent } from '../src/rules/fields'
 import { parseRuleFile, type RuleFile } from '../src/rules/rule-file'
 import { buildRuleSet, type RuleSet } from '../src/rules/rule-set'
 import { RuleEngine } from '../src/rules/rule-engine'
-import { filesIn, fuzzTargets, holds, returnsOrThrows } from '../../../test/helpers/fuzz'
+import { filesIn, fuzzTargets, holds, returnsOrThrows, textCodec } from '../../../test/helpers/fuzz'
 import { mutatedText } from '../../../test/helpers/mutator'
 
 const REGRESSIONS = join(__dirname, 'fixtures', 'fuzz-regressions')
@@ -108,8 +108,7 @@ const ruleFileTarget = {
   // takes ~30 ms warm, ~200 ms cold. Linear, and done once per load: the limit is for hangs.
   maxMs: 1000,
   corpus: join(REGRESSIONS, 'rule-file'),
-  toBytes: (text: string) => Buffer.from(text, 'utf8'),
-  fromBytes: (bytes: Buffer) => bytes.toString('utf8'),
+  ...textCodec,
   check (text: string) {
     const file = returnsOrThrows(() => parseRuleFile('fuzz.yaml', text), () => false)
     if (!('value' in file)) return
@@ -179,8 +178,7 @@ const conditionTarget = {
   // a loaded CI machine. The limit is for hangs.
   maxMs: 1000,
   corpus: join(REGRESSIONS, 'condition'),
-  toBytes: (text: string) => Buffer.from(text, 'utf8'),
-  fromBytes: (bytes: Buffer) => bytes.toString('utf8'),
+  ...textCodec,
   check (text: string) {
     const tree = returnsOrThrows(() => parseCondition(text), (err) => err instanceof ConditionSyntaxError)
     if (!('value' in tree)) {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import * as fc from 'fast-check'
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, HEADER_SIZE, ProtocolError, decodeFrame, encodeFrame, encodeMessage, type Frame, type Message } from '../src/index'
 import { checkMessage, validateEvent } from '../src/schema/index'
-import { fuzzTargets, holds, returnsOrThrows } from '../../../test/helpers/fuzz'
+import { fuzzTargets, holds, returnsOrThrows, jsonCodec } from '../../../test/helpers/fuzz'
 import { cutsOf, mutatedBytes, piecesOf } from '../../../test/helpers/mutator'
 
 const REGRESSIONS = join(__dirname, 'fuzz-regressions')
@@ -150,8 +150,7 @@ const messageTarget = {
   arbitrary: fc.record({ message: fc.constantFrom(...messageSeeds), edits: fc.array(editArb, { minLength: 1, maxLength: 4 }) }).map(edited),
   cases: 1500,
   corpus: join(REGRESSIONS, 'message-check'),
-  toBytes: (m: unknown) => Buffer.from(JSON.stringify(m) ?? 'null'),
-  fromBytes: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8')),
+  ...jsonCodec<unknown>(),
   check (value: unknown) {
     const text = JSON.stringify(value)
     const payload = Buffer.from(text, 'utf8')
