@@ -37,6 +37,8 @@ export interface CollectorOptions {
   tls?: { cert: Buffer, key: Buffer }
   sinks: SinkSet
   log: Logger
+  /** How many of the latest event ids are remembered to drop repeats (default 200,000). */
+  recentIds?: number
 }
 
 export interface CollectorStats { batches: number, accepted: number, rejected: number, duplicates: number, unauthorized: number, failed: number }
@@ -47,7 +49,11 @@ export class Collector {
   readonly #keys: Buffer[]
   readonly #sinks: SinkSet
   readonly #log: Logger
+  /** The ids of the last RECENT_IDS events stored, and the same ids in the order they came (oldest evicted first). */
   readonly #recent = new Set<string>()
+  readonly #recentOrder: string[] = []
+  #recentNext = 0
+  readonly #recentMax: number
   /** Batches are stored one at a time, in arrival order. */
   #chain: Promise<unknown> = Promise.resolve()
   readonly #scheme: 'http' | 'https'
@@ -58,6 +64,7 @@ export class Collector {
     this.#sinks = options.sinks
     this.#log = options.log
     this.#scheme = options.tls === undefined ? 'http' : 'https'
+    this.#recentMax = options.recentIds ?? RECENT_IDS
   }
 
   static async start (options: CollectorOptions): Promise<Collector> {
@@ -150,15 +157,27 @@ export class Collector {
       answer(503, { error: 'SW_ERR_SINK: could not store the batch' }, { 'retry-after': '5' })
       return
     }
-    for (const id of ids) {
-      this.#recent.add(id)
-      if (this.#recent.size > RECENT_IDS) this.#recent.delete(this.#recent.values().next().value as string)
-    }
+    for (const id of ids) this.#remember(id)
     this.stats.batches++
     this.stats.accepted += events.length
     this.stats.rejected += rejected
     this.stats.duplicates += duplicates
     answer(200, { accepted: events.length, rejected, duplicates })
+  }
+
+  /**
+   * Adds an id to the recent ones, evicting the oldest past the bound. The oldest is found in a
+   * ring of ids rather than as the Set's first value: a Set keeps deleted entries as holes until it
+   * is rehashed, and its iterator steps over them, so `values().next()` after many evictions
+   * walked up to that many holes each time (16 µs per event once 200,000 ids had been seen).
+   */
+  #remember (id: string): void {
+    this.#recent.add(id)
+    const order = this.#recentOrder
+    if (order.length < this.#recentMax) { order.push(id); return }
+    this.#recent.delete(order[this.#recentNext] as string)
+    order[this.#recentNext] = id
+    this.#recentNext = (this.#recentNext + 1) % this.#recentMax
   }
 
   #authorized (header: string | undefined): boolean {
