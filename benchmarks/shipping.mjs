@@ -64,6 +64,11 @@ function cpuSeconds (pid) {
   } catch { return NaN }
 }
 
+/** CPU seconds of a live process's main thread (the event loop; the rest is GC helpers and the libuv pool). */
+function mainThreadSeconds (pid) {
+  return cpuSeconds(`${pid}/task/${pid}`)
+}
+
 /**
  * Counts process.exec events in the collector's JSON lines file as it grows, reading only what is
  * new (a poll that read the whole file would take CPU from the processes being measured).
@@ -106,7 +111,9 @@ async function run (variant, sinks, dir) {
     const cert = join(dir, 'cert.pem')
     const key = join(dir, 'key.pem')
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
-    collector = await launch(process.execPath, [agentBin, 'collect', '--listen', 'tcp://127.0.0.1:0', '--sink', `jsonl:${central}`, '--tls-cert', cert, '--tls-key', key],
+    // BENCH_AGENT_PROF=DIR profiles the collector too (it is sidewatch-agent as well, on the same cores).
+    const prof = process.env.BENCH_AGENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_AGENT_PROF}`, '--cpu-prof-name=collect.cpuprofile'] : []
+    collector = await launch(process.execPath, [...prof, agentBin, 'collect', '--listen', 'tcp://127.0.0.1:0', '--sink', `jsonl:${central}`, '--tls-cert', cert, '--tls-key', key],
       /"msg":"collecting"/, { ...process.env, SIDEWATCH_COLLECT_KEYS: 'bench-key' })
     specs.push(JSON.parse(collector.match.input).url)
     process.env.SIDEWATCH_KEY = 'bench-key'
@@ -126,6 +133,7 @@ async function run (variant, sinks, dir) {
   const countCentral = centralCounter(central)
   const pids = { agent: agent.child.pid, nats: nats?.child.pid, collector: collector?.child.pid }
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : cpuSeconds(pid)]))
+  const mainBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : mainThreadSeconds(pid)]))
 
   const per = Math.floor(EVENTS / CLIENTS)
   const clients = Array.from({ length: CLIENTS }, (_, i) => {
@@ -160,13 +168,18 @@ async function run (variant, sinks, dir) {
   const deliveredMs = Number(process.hrtime.bigint() - started) / 1e6
   const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : cpuSeconds(pid) - cpuBefore[k]]))
   cpu.clients = done.reduce((a, r) => a + r.cpu_us, 0) / 1e6
+  const mainCpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid === undefined ? 0 : mainThreadSeconds(pid) - mainBefore[k]]))
   const status = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8')
   const rss = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
   await nc?.close()
   await stopAgent(agent)
   nats?.child.kill('SIGTERM')
-  collector?.child.kill('SIGTERM')
-  return { variant, sinks, total, ackedMs, deliveredMs, inStream, inCentral, rss, cpu }
+  if (collector !== undefined && collector.child.exitCode === null) {
+    const exited = new Promise((resolve) => collector.child.once('exit', resolve))
+    collector.child.kill('SIGTERM')
+    await exited // its CPU profile, if asked for, is written as it exits
+  }
+  return { variant, sinks, total, ackedMs, deliveredMs, inStream, inCentral, rss, cpu, mainCpu }
 }
 
 const rateOf = (r) => Math.round(r.total / (r.deliveredMs / 1000))
@@ -183,10 +196,10 @@ try {
     }
   }
   console.log(`shipping: ${runs[0].total.toLocaleString('en-US')} process.exec events from ${CLIENTS} clients → agent (rules, spool) → sinks (both: nats JetStream + https collector), loopback, 2 cores shared by all`)
-  console.log('| sinks | clients | acked to the clients, events/s | delivered to every back end, events/s | agent CPU µs/event | nats-server / collector µs/event | agent max RSS MiB | CPU s: agent / nats-server / collector / clients |')
+  console.log('| sinks | clients | acked to the clients, events/s | delivered to every back end, events/s | agent CPU µs/event (main thread) | nats-server / collector (main thread) µs/event | agent max RSS MiB | CPU s: agent / nats-server / collector / clients |')
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of runs) {
-    console.log(`| ${r.sinks} | ${r.variant} | ${Math.round(r.total / (r.ackedMs / 1000)).toLocaleString('en-US')} | ${rateOf(r).toLocaleString('en-US')} | ${usPerEvent(r.cpu.agent, r)} | ${r.sinks === 'https' ? '–' : usPerEvent(r.cpu.nats, r)} / ${r.sinks === 'nats' ? '–' : usPerEvent(r.cpu.collector, r)} | ${(r.rss / 2 ** 20).toFixed(0)} | ${[r.cpu.agent, r.cpu.nats, r.cpu.collector, r.cpu.clients].map((x) => x.toFixed(2)).join(' / ')} |`)
+    console.log(`| ${r.sinks} | ${r.variant} | ${Math.round(r.total / (r.ackedMs / 1000)).toLocaleString('en-US')} | ${rateOf(r).toLocaleString('en-US')} | ${usPerEvent(r.cpu.agent, r)} (${usPerEvent(r.mainCpu.agent, r)}) | ${r.sinks === 'https' ? '–' : usPerEvent(r.cpu.nats, r)} / ${r.sinks === 'nats' ? '–' : `${usPerEvent(r.cpu.collector, r)} (${usPerEvent(r.mainCpu.collector, r)})`} | ${(r.rss / 2 ** 20).toFixed(0)} | ${[r.cpu.agent, r.cpu.nats, r.cpu.collector, r.cpu.clients].map((x) => x.toFixed(2)).join(' / ')} |`)
     if (r.inStream < r.total || r.inCentral < r.total) console.log(`  ${r.sinks}/${r.variant}: NOT ALL DELIVERED: stream ${r.inStream}, collector ${r.inCentral} of ${r.total}`)
   }
   console.log(`goals (>= ${GOAL_RATE.toLocaleString('en-US')} events/s delivered, agent RSS < 200 MB):`)
@@ -197,7 +210,7 @@ try {
   console.log(JSON.stringify({
     events: runs[0].total,
     clients: CLIENTS,
-    runs: runs.map((r) => ({ sinks: r.sinks, variant: r.variant, acked_events_per_s: Math.round(r.total / (r.ackedMs / 1000)), events_per_s: rateOf(r), agent_cpu_us_per_event: +usPerEvent(r.cpu.agent, r), agent_max_rss_mib: +(r.rss / 2 ** 20).toFixed(1), cpu_s: r.cpu, goal_rate_met: rateOf(r) >= GOAL_RATE, goal_rss_met: r.rss < GOAL_RSS, all_delivered: r.inStream >= r.total && r.inCentral >= r.total })),
+    runs: runs.map((r) => ({ sinks: r.sinks, variant: r.variant, acked_events_per_s: Math.round(r.total / (r.ackedMs / 1000)), events_per_s: rateOf(r), agent_cpu_us_per_event: +usPerEvent(r.cpu.agent, r), agent_max_rss_mib: +(r.rss / 2 ** 20).toFixed(1), cpu_s: r.cpu, main_thread_cpu_s: r.mainCpu, goal_rate_met: rateOf(r) >= GOAL_RATE, goal_rss_met: r.rss < GOAL_RSS, all_delivered: r.inStream >= r.total && r.inCentral >= r.total })),
   }))
 } finally {
   cleanup()
