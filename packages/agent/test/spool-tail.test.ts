@@ -4,7 +4,7 @@
 // first bytes without parsing it.
 import t from 'tap'
 import type { SidewatchEvent } from '@sidewatch/proto'
-import { Spool, type Position } from '../src/spool/spool'
+import { Spool, type Position, type ReadBuffer } from '../src/spool/spool'
 import { encodeSpoolRecord, recordEnvelope, recordJson } from '../src/spool/spool-record'
 
 const event = (i: number): SidewatchEvent => ({
@@ -102,4 +102,80 @@ t.test('reads from the tail across appends and from a given position match the f
   }
   t.same(files.map(([ids]) => ids), ahead.map(([ids]) => ids), 'the same batches')
   again.close()
+})
+
+t.test('the tail\'s ring wraps many times: readers that keep up, lag and reuse their buffers get every record intact', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(dir, { sinks: ['near', 'far', 'plain'], segmentBytes: 1024 * 1024, maxBytes: 256 * 1024 * 1024 })
+  const sized = (i: number): SidewatchEvent => ({ ...event(i), exec: { method: 'spawn', file: '/bin/echo', args: [String(i).repeat(1 + (i * 37) % 400)], shell: false } } as unknown as SidewatchEvent)
+  const expected = (i: number): string => JSON.stringify(sized(i))
+  // Two buffers each, used in turn, as a pump with two batches in flight does.
+  const buffers: Record<string, ReadBuffer[]> = { near: [{ buf: Buffer.alloc(0) }, { buf: Buffer.alloc(0) }], far: [{ buf: Buffer.alloc(0) }, { buf: Buffer.alloc(0) }] }
+  const got: Record<string, number[]> = { near: [], far: [], plain: [] }
+  const bad: string[] = []
+  let turn = 0
+  const drain = (sink: string, max: number): void => {
+    for (;;) {
+      const into = buffers[sink]?.[turn++ % 2]
+      const batch = spool.read(sink, max, undefined, into)
+      if (batch.records.length === 0) return
+      for (const r of batch.records) {
+        const e = recordEnvelope(r)
+        const i = Number(e?.id.slice(3))
+        if (e === undefined || e.json.toString() !== expected(i)) bad.push(`${sink}: ${r.toString().slice(0, 40)}`)
+        got[sink]?.push(i)
+      }
+      spool.ack(sink, batch.next)
+    }
+  }
+  // About 50 MiB through a 4 MiB ring, in appends of 1 to 200 records.
+  let n = 0
+  for (let round = 0; n < 120_000; round++) {
+    const size = 1 + (round * 53) % 200
+    spool.append(Array.from({ length: size }, (_, k) => encodeSpoolRecord(sized(n + k))))
+    n += size
+    drain('near', 1000) // keeps up: from the ring
+    if (round % 50 === 49) drain('far', 777) // behind: from the files, then the ring
+    if (round % 211 === 0) drain('plain', 500) // no read buffer of its own
+  }
+  drain('far', 777)
+  drain('plain', 500)
+  t.same(bad, [], 'every record read equals what was appended')
+  for (const sink of ['near', 'far', 'plain']) t.ok(got[sink]?.every((v, i) => v === i) && got[sink]?.length === n, `${sink}: all ${n} records once, in order`)
+  spool.close()
+})
+
+t.test('records read stay as they were while later appends overwrite the ring', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(dir, { sinks: ['a'], segmentBytes: 8 * 1024 * 1024, maxBytes: 256 * 1024 * 1024 })
+  spool.append(Array.from({ length: 100 }, (_, i) => encodeSpoolRecord(event(i))))
+  const into: ReadBuffer = { buf: Buffer.alloc(0) }
+  const held = spool.read('a', 100, undefined, into).records
+  const before = held.map((r) => r.toString())
+  const filler = encodeSpoolRecord({ ...event(0), exec: { method: 'spawn', file: '/bin/echo', args: ['z'.repeat(60_000)], shell: false } } as unknown as SidewatchEvent)
+  for (let k = 0; k < 200; k++) spool.append([filler]) // 12 MiB: the ring is overwritten three times
+  t.same(held.map((r) => r.toString()), before, 'the batch still reads the same')
+  spool.close()
+})
+
+t.test('an append larger than the ring is written and read in order with those around it', async (t) => {
+  const dir = t.testdir()
+  const spool = Spool.open(dir, { sinks: ['a'], segmentBytes: 64 * 1024 * 1024, maxBytes: 512 * 1024 * 1024 })
+  const huge = (i: number): Buffer => encodeSpoolRecord({ ...event(i), exec: { method: 'spawn', file: '/bin/echo', args: ['h'.repeat(1024 * 1024)], shell: false } } as unknown as SidewatchEvent)
+  const into: ReadBuffer = { buf: Buffer.alloc(0) }
+  const got: string[] = []
+  const drain = (): void => {
+    for (let batch = spool.read('a', 3, undefined, into); batch.records.length > 0; batch = spool.read('a', 3, undefined, into)) {
+      got.push(...batch.records.map((r) => recordEnvelope(r)?.id ?? '?'))
+      spool.ack('a', batch.next)
+    }
+  }
+  spool.append([encodeSpoolRecord(event(0)), encodeSpoolRecord(event(1))])
+  spool.append([2, 3, 4, 5, 6].map(huge)) // 5 MiB in one append
+  spool.append([encodeSpoolRecord(event(7))])
+  drain()
+  spool.append([encodeSpoolRecord(event(8))])
+  drain()
+  t.same(got, Array.from({ length: 9 }, (_, i) => `ev-${i}`))
+  spool.close()
 })

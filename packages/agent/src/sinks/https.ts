@@ -30,6 +30,8 @@ const gzip = promisify(gzipCb)
  */
 const GZIP = { level: 1 }
 const TIMEOUT_MS = 30_000
+/** A JSON body buffer grown past this (a batch of very large events) is let go after its batch. */
+const MAX_KEPT_BODY = 4 * 1024 * 1024
 const MAX_RETRY_AFTER_MS = 10 * 60_000
 
 /** undici, loaded with the first sink that talks HTTP (it alone adds ~20 MB to the agent's RSS). */
@@ -88,6 +90,8 @@ export class HttpsSink implements Sink {
   readonly #timeoutMs: number
   /** Batches refused, by status (for stats). */
   readonly refused: Record<string, number> = {}
+  /** Buffers for the JSON of batches being compressed, used again once gzip has read them. */
+  readonly #bodies: Buffer[] = []
 
   private constructor (url: URL, key: string, dispatcher: Dispatcher, timeoutMs: number) {
     this.name = url.href
@@ -121,7 +125,17 @@ export class HttpsSink implements Sink {
   /** The events' JSON as the spool holds it, into `{"events":[…]}`: no second serialisation. */
   async writeRaw ({ json }: RawBatch): Promise<void> {
     if (json.length === 0) return
-    await this.#post(await gzip(jsonBatch(json), GZIP))
+    const size = jsonBatchSize(json)
+    let buf = this.#bodies.pop()
+    // Too small: a new one, twice the size at least, so the buffers settle at what batches take.
+    if (buf === undefined || buf.length < size) buf = Buffer.allocUnsafeSlow(Math.max(size, 2 * (buf?.length ?? 0)))
+    let compressed: Buffer
+    try {
+      compressed = await gzip(writeJsonBatch(json, buf), GZIP)
+    } finally {
+      if (buf.length <= MAX_KEPT_BODY) this.#bodies.push(buf)
+    }
+    await this.#post(compressed)
   }
 
   async #post (body: Buffer): Promise<void> {
@@ -159,18 +173,24 @@ export class HttpsSink implements Sink {
   }
 }
 
-/** `{"events":[…]}` from the events' JSON. */
-function jsonBatch (raw: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [OPEN]
+/** The size of `{"events":[…]}` for the events' JSON. */
+function jsonBatchSize (raw: readonly Buffer[]): number {
+  let size = OPEN.length + CLOSE.length + raw.length - 1
+  for (const r of raw) size += r.length
+  return size
+}
+
+/** `{"events":[…]}` from the events' JSON, written at the start of `buf` (large enough); the view of it. */
+function writeJsonBatch (raw: readonly Buffer[], buf: Buffer): Buffer {
+  let at = OPEN.copy(buf, 0)
   for (let i = 0; i < raw.length; i++) {
-    if (i > 0) parts.push(COMMA)
-    parts.push(raw[i] as Buffer)
+    if (i > 0) buf[at++] = 0x2c // ,
+    at += (raw[i] as Buffer).copy(buf, at)
   }
-  parts.push(CLOSE)
-  return Buffer.concat(parts)
+  at += CLOSE.copy(buf, at)
+  return buf.subarray(0, at)
 }
 const OPEN = Buffer.from('{"events":[')
-const COMMA = Buffer.from(',')
 const CLOSE = Buffer.from(']}')
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

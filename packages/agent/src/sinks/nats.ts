@@ -113,9 +113,12 @@ export class NatsSink implements Sink {
     await this.writeRaw({ json: events.map((e) => Buffer.from(JSON.stringify(e))), ids: events.map((e) => e.id), kinds: events.map((e) => e.kind) })
   }
 
-  async writeRaw ({ json, ids, kinds }: RawBatch): Promise<void> {
-    const n = json.length
+  async writeRaw ({ json: lent, ids, kinds }: RawBatch): Promise<void> {
+    const n = lent.length
     if (n === 0) return
+    // nats.js keeps what is published while the connection is down and sends it after a
+    // reconnect, past this write's failure: the payloads are copied out of the pump's buffer.
+    const json = copied(lent)
     const batch = ++this.#batches
     const done = new Promise<void>((resolve, reject) => {
       this.#pending.set(batch, { acked: new Uint8Array(n), left: n, resolve, reject })
@@ -205,4 +208,19 @@ export class NatsSink implements Sink {
     for (const batchNo of [...this.#pending.keys()]) this.#settle(batchNo, new Error('the NATS sink is closing'))
     await this.#nc.drain().catch(() => this.#nc.close())
   }
+}
+
+/** The buffers copied into one new buffer, as views into it. */
+function copied (parts: readonly Buffer[]): Buffer[] {
+  let size = 0
+  for (const p of parts) size += p.length
+  const all = Buffer.allocUnsafeSlow(size)
+  const out = new Array<Buffer>(parts.length)
+  for (let i = 0, at = 0; i < parts.length; i++) {
+    const p = parts[i] as Buffer
+    p.copy(all, at)
+    out[i] = all.subarray(at, at + p.length)
+    at += p.length
+  }
+  return out
 }

@@ -10,7 +10,7 @@
 import type { SidewatchEvent } from '@sidewatch/proto'
 import type { Logger } from '../log'
 import type { Sink } from '../sinks/sink'
-import type { Position, Spool } from './spool'
+import type { Position, ReadBuffer, Spool } from './spool'
 import { recordEnvelope, recordJson } from './spool-record'
 
 export interface SinkPumpOptions {
@@ -28,6 +28,10 @@ export interface SinkPumpOptions {
 
 /** How long a stop waits for a batch in flight, at least, when its drain time is up. */
 const MIN_GRACE_MS = 500
+/** A read buffer grown past this (a batch of very large records) is let go after its batch. */
+const MAX_KEPT_READ_BUFFER = 4 * 1024 * 1024
+
+const EMPTY = Buffer.alloc(0)
 
 /** A batch's write or flush failed. */
 interface Failed { err: unknown }
@@ -44,6 +48,11 @@ export class SinkPump {
   #wake: (() => void) | undefined
   #timer: NodeJS.Timeout | undefined
   #backoffMs = 0
+  /**
+   * Read buffers for the batches in flight: a batch's records are views into one, lent to the
+   * sink until its write settles, then it is read into again (no new buffer per batch).
+   */
+  readonly #readBuffers: ReadBuffer[] = []
 
   constructor (spool: Spool, sink: Sink, options: SinkPumpOptions) {
     this.#spool = spool
@@ -105,14 +114,18 @@ export class SinkPump {
     // from where the one before ended; acknowledged in order, so the cursor only ever passes
     // records the sink holds.
     const most = Math.max(1, this.sink.maxInFlight ?? 1)
-    const inFlight: Array<{ next: Position, done: Promise<number | Failed> }> = []
+    const inFlight: Array<{ next: Position, done: Promise<number | Failed>, into: ReadBuffer }> = []
     let from: Position | undefined
     while (this.#running) {
       while (inFlight.length < most) {
-        const { records, next } = this.#spool.read(this.sink.name, this.#options.batch, from)
-        if (records.length === 0) break
+        const into = this.#readBuffers.pop() ?? { buf: EMPTY }
+        const { records, next } = this.#spool.read(this.sink.name, this.#options.batch, from, into)
+        if (records.length === 0) {
+          this.#release(into)
+          break
+        }
         from = next
-        inFlight.push({ next, done: this.#send(records) })
+        inFlight.push({ next, done: this.#send(records), into })
       }
       const oldest = inFlight.shift()
       if (oldest === undefined) {
@@ -120,6 +133,7 @@ export class SinkPump {
         continue
       }
       const sent = await oldest.done
+      this.#release(oldest.into)
       if (typeof sent === 'number') {
         if (this.#backoffMs > 0) this.#options.log.info({ sink: this.sink.name }, 'sink writes again')
         this.#backoffMs = 0
@@ -129,7 +143,10 @@ export class SinkPump {
         continue
       }
       // The later batches are not acknowledged either (at least once: they are sent again).
-      await Promise.all(inFlight.splice(0).map((b) => b.done))
+      for (const batch of inFlight.splice(0)) {
+        await batch.done
+        this.#release(batch.into)
+      }
       from = undefined
       const err = sent.err
       this.stats.failures++
@@ -147,11 +164,17 @@ export class SinkPump {
     // Stopping: what is still in flight finishes; what the sink took is acknowledged, in order.
     for (const batch of inFlight) {
       const sent = await batch.done
+      this.#release(batch.into)
       if (typeof sent !== 'number') break
       this.#spool.ack(this.sink.name, batch.next)
       this.stats.sent += sent
       this.stats.batches++
     }
+  }
+
+  /** A read buffer whose batch's write has settled: the sink is done with it. */
+  #release (into: ReadBuffer): void {
+    if (into.buf.length <= MAX_KEPT_READ_BUFFER) this.#readBuffers.push(into)
   }
 
   /** Writes and flushes one batch; resolves with how many were written, or with the failure. */
