@@ -70,6 +70,26 @@ t.test('the server restarted while batches flow through the spool: nothing lost,
   t.equal(ids.length, total, 'and none twice')
 })
 
+t.test('ids that are not plain go message by message; an event over max_payload fails its batch clearly', async (t) => {
+  const server = await startNatsServer(t)
+  const sink = await NatsSink.open(server.url, ctx)
+  t.teardown(() => sink.close())
+  const json = (id: string): Buffer => Buffer.from(JSON.stringify({ ...event(0), id }))
+  // Written into one buffer of protocol bytes; then a batch with an id holding a space (the
+  // protocol line would break on it), through nats.js's publish() with the header it makes.
+  await sink.writeRaw({ json: [json('a-1'), json('a-2')], ids: ['a-1', 'a-2'], kinds: ['agent.stats', 'agent.stats'] })
+  await sink.writeRaw({ json: [json('b 1'), json('b-2')], ids: ['b 1', 'b-2'], kinds: ['agent.stats', 'alert'] })
+  await sink.writeRaw({ json: [json('a-1'), json('b 1')], ids: ['a-1', 'b 1'], kinds: ['agent.stats', 'agent.stats'] }) // repeats of both kinds
+  t.same(await streamContents(server.url), [
+    { subject: 'sidewatch.agent.stats', id: 'a-1' }, { subject: 'sidewatch.agent.stats', id: 'a-2' },
+    { subject: 'sidewatch.agent.stats', id: 'b 1' }, { subject: 'sidewatch.alert', id: 'b-2' },
+  ], 'each once, on its kind\'s subject')
+  t.equal(sink.duplicates, 2, 'the repeats were dropped by their Nats-Msg-Id')
+  const big = Buffer.from(JSON.stringify({ ...event(0), id: 'c-1', pad: 'x'.repeat(2 * 1024 * 1024) }))
+  await t.rejects(sink.writeRaw({ json: [json('c-0'), big], ids: ['c-0', 'c-1'], kinds: ['agent.stats', 'agent.stats'] }), /event c-1 is \d+ bytes with its header, over the NATS server's max_payload of \d+/)
+  t.equal((await streamContents(server.url)).length, 4, 'nothing of the refused batch was sent')
+})
+
 t.test('bad specs and unreachable servers are clear errors', async (t) => {
   t.throws(() => parseSinkSpec('nats://'), { code: 'SW_ERR_SINK', message: /is not a URL like nats:\/\/127\.0\.0\.1:4222/ })
   t.throws(() => parseSinkSpec('nats://127.0.0.1:4222?stream=a.b'), { code: 'SW_ERR_SINK', message: /stream name "a.b"/ })

@@ -8,7 +8,10 @@
  * Publishing is what JetStream's own publish does, without its cost per message (a promise, a
  * timer and an error object each, half the agent's CPU): every event of a batch is published at
  * once with a reply subject under one inbox of the sink's, and one subscription collects the
- * stream's PubAcks; the batch has one timer.
+ * stream's PubAcks; the batch has one timer. The batch's messages are written as protocol bytes
+ * (`HPUB subject reply hlen len`, the header block, the event) into one buffer that goes into
+ * nats.js's outbound queue whole, instead of through publish() (a template, a TextEncoder and four
+ * queue entries per message; 1.8 against 0.6 µs of CPU per message, measured).
  *
  * Credentials: a token from SIDEWATCH_NATS_TOKEN, or user:password in the URL's userinfo. The
  * client reconnects on its own; a publish that fails or times out rejects the write and the
@@ -42,6 +45,13 @@ export function parseNatsUrl (spec: string): NatsTarget {
   return target
 }
 
+/** Ids and kinds written into the protocol as they are: no space, line break or wildcard can get in. */
+const PLAIN = /^[A-Za-z0-9._:-]+$/
+const HEADER_START = 'NATS/1.0\r\nNats-Msg-Id: '
+
+/** The part of nats.js's connection that takes protocol bytes to send (not in its typings). */
+interface ProtocolOut { sendCommand: (cmd: Uint8Array) => void, outMsgs: number, outBytes: number }
+
 /** The PubAcks a batch still waits for. */
 interface PendingBatch {
   acked: Uint8Array
@@ -59,6 +69,8 @@ export class NatsSink implements Sink {
   readonly #subscription: Subscription
   readonly #pending = new Map<number, PendingBatch>()
   readonly #headers: typeof import('nats').headers
+  /** nats.js's outbound queue, when this version of it has one this sink knows how to use. */
+  readonly #out: ProtocolOut | undefined
   #batches = 0
   /** Events the stream reported as repeats (already stored under that id). */
   duplicates = 0
@@ -69,6 +81,8 @@ export class NatsSink implements Sink {
     this.#headers = nats.headers
     this.#inbox = nats.createInbox()
     this.#subscription = nc.subscribe(`${this.#inbox}.>`, { callback: (err, msg) => { if (err === null) this.#onAck(msg) } })
+    const out = (nc as unknown as { protocol?: Partial<ProtocolOut> }).protocol
+    this.#out = typeof out?.sendCommand === 'function' && typeof out.outMsgs === 'number' && typeof out.outBytes === 'number' ? out as ProtocolOut : undefined
   }
 
   static async open (spec: string, ctx: SinkContext): Promise<NatsSink> {
@@ -113,12 +127,9 @@ export class NatsSink implements Sink {
     await this.writeRaw({ json: events.map((e) => Buffer.from(JSON.stringify(e))), ids: events.map((e) => e.id), kinds: events.map((e) => e.kind) })
   }
 
-  async writeRaw ({ json: lent, ids, kinds }: RawBatch): Promise<void> {
-    const n = lent.length
+  async writeRaw ({ json, ids, kinds }: RawBatch): Promise<void> {
+    const n = json.length
     if (n === 0) return
-    // nats.js keeps what is published while the connection is down and sends it after a
-    // reconnect, past this write's failure: the payloads are copied out of the pump's buffer.
-    const json = copied(lent)
     const batch = ++this.#batches
     const done = new Promise<void>((resolve, reject) => {
       this.#pending.set(batch, { acked: new Uint8Array(n), left: n, resolve, reject })
@@ -127,22 +138,7 @@ export class NatsSink implements Sink {
       this.#settle(batch, new Error(`JetStream did not acknowledge ${this.#pending.get(batch)?.left ?? 0} of ${n} events within ${PUBLISH_TIMEOUT_MS} ms`))
     }, PUBLISH_TIMEOUT_MS)
     try {
-      // The header block, `NATS/1.0\r\nNats-Msg-Id: ID\r\n\r\n`, written here rather than
-      // through nats.js's headers object (a Map, checks and a TextEncoder per message); nats.js
-      // only asks headers for their bytes. Ids are from the event schema's charset; one with a
-      // line break goes through nats.js, which refuses it.
-      const headers: { bytes: Uint8Array, encode: () => Uint8Array } = { bytes: EMPTY, encode () { return this.bytes } }
-      for (let i = 0; i < n; i++) {
-        const id = ids[i] as string
-        if (id.includes('\r') || id.includes('\n')) {
-          const h = this.#headers()
-          h.set('Nats-Msg-Id', id)
-          headers.bytes = (h as unknown as { encode: () => Uint8Array }).encode()
-        } else {
-          headers.bytes = Buffer.from(`NATS/1.0\r\nNats-Msg-Id: ${id}\r\n\r\n`)
-        }
-        this.#nc.publish(`sidewatch.${kinds[i] as string}`, json[i], { reply: `${this.#inbox}.${batch}.${i}`, headers: headers as unknown as MsgHdrs })
-      }
+      if (!this.#publishWhole(batch, json, ids, kinds)) this.#publishEach(batch, json, ids, kinds)
     } catch (err) {
       this.#settle(batch, err as Error)
     }
@@ -150,6 +146,69 @@ export class NatsSink implements Sink {
       await done
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  /**
+   * The batch as one buffer of protocol bytes into nats.js's outbound queue (which keeps it across
+   * a reconnect, as it keeps what publish() queues). False, with nothing sent, when this nats.js
+   * has no queue this sink knows or an id or kind is not plain: publishEach then.
+   */
+  #publishWhole (batch: number, json: readonly Buffer[], ids: readonly string[], kinds: readonly string[]): boolean {
+    const out = this.#out
+    if (out === undefined) return false
+    const n = json.length
+    const heads = new Array<string>(n)
+    const maxPayload = this.#nc.info?.max_payload ?? Infinity
+    let size = 0
+    for (let i = 0; i < n; i++) {
+      const id = ids[i] as string
+      const kind = kinds[i] as string
+      if (!PLAIN.test(id) || !PLAIN.test(kind)) return false
+      const hlen = HEADER_START.length + id.length + 4
+      const len = hlen + (json[i] as Buffer).length
+      if (len > maxPayload) throw new Error(`event ${id} is ${len} bytes with its header, over the NATS server's max_payload of ${maxPayload}`)
+      const head = `HPUB sidewatch.${kind} ${this.#inbox}.${batch}.${i} ${hlen} ${len}\r\n${HEADER_START}${id}\r\n\r\n`
+      heads[i] = head
+      size += head.length + len - hlen + 2
+    }
+    // What nats.js's publish() checks before it queues (the inbox and kinds make valid subjects).
+    if (this.#nc.isClosed()) throw new Error('the NATS connection is closed')
+    if (this.#nc.isDraining()) throw new Error('the NATS connection is draining')
+    const buf = Buffer.allocUnsafeSlow(size)
+    let at = 0
+    for (let i = 0; i < n; i++) {
+      at += buf.write(heads[i] as string, at, 'latin1')
+      at += (json[i] as Buffer).copy(buf, at)
+      buf[at++] = 0x0d
+      buf[at++] = 0x0a
+    }
+    out.outMsgs += n
+    out.outBytes += size
+    out.sendCommand(buf)
+    return true
+  }
+
+  /** The batch through nats.js's publish(), message by message. */
+  #publishEach (batch: number, lent: readonly Buffer[], ids: readonly string[], kinds: readonly string[]): void {
+    // nats.js keeps what is published while the connection is down and sends it after a
+    // reconnect, past this write's failure: the payloads are copied out of the pump's buffer.
+    const json = copied(lent)
+    // The header block, `NATS/1.0\r\nNats-Msg-Id: ID\r\n\r\n`, written here rather than
+    // through nats.js's headers object (a Map, checks and a TextEncoder per message); nats.js
+    // only asks headers for their bytes. An id with a line break goes through nats.js, which
+    // refuses it.
+    const headers: { bytes: Uint8Array, encode: () => Uint8Array } = { bytes: EMPTY, encode () { return this.bytes } }
+    for (let i = 0; i < json.length; i++) {
+      const id = ids[i] as string
+      if (id.includes('\r') || id.includes('\n')) {
+        const h = this.#headers()
+        h.set('Nats-Msg-Id', id)
+        headers.bytes = (h as unknown as { encode: () => Uint8Array }).encode()
+      } else {
+        headers.bytes = Buffer.from(`NATS/1.0\r\nNats-Msg-Id: ${id}\r\n\r\n`)
+      }
+      this.#nc.publish(`sidewatch.${kinds[i] as string}`, json[i], { reply: `${this.#inbox}.${batch}.${i}`, headers: headers as unknown as MsgHdrs })
     }
   }
 
