@@ -1,10 +1,13 @@
 // The collector in process, over plain http on loopback: repeats within its window of recent
 // event ids are dropped, ids that left the window are stored again, and nothing is dropped for
 // being merely old.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { Collector, EVENTS_PATH } from '../src/collect/collector'
 import { createLogger } from '../src/log'
+import { JsonlSink } from '../src/sinks/jsonl'
 import type { Sink } from '../src/sinks/sink'
 import { SinkSet } from '../src/sinks/sink-set'
 
@@ -46,4 +49,24 @@ t.test('the window holds exactly its bound through many evictions', async (t) =>
   for (let from = 0; from < 20_000; from += 500) t.equal((await post(collector.url, batch(from, 500))).accepted, 500)
   t.same(await post(collector.url, batch(19_000, 1000)), { accepted: 0, rejected: 0, duplicates: 1000 }, 'the last 1000 are all remembered')
   t.same(await post(collector.url, batch(18_999, 1)), { accepted: 1, rejected: 0, duplicates: 0 }, 'the one before them is not')
+})
+
+t.test('a jsonl sink stores each valid, new event\'s text as it was sent, or serialised when the body has line breaks', async (t) => {
+  const file = join(t.testdir(), 'out.jsonl')
+  const jsonl = await JsonlSink.open(file, { log, onError: () => {} })
+  const collector = await Collector.start({ host: '127.0.0.1', port: 0, keys: ['k'], sinks: new SinkSet([jsonl], log), log })
+  t.teardown(() => collector.close())
+  const send = async (body: string): Promise<unknown> => {
+    const res = await fetch(collector.url + EVENTS_PATH, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body })
+    return await res.json()
+  }
+  // Escapes and spacing that JSON.stringify would write otherwise; an invalid event and a repeat left out.
+  const a = '{ "id":"a","ts":"2026-11-27T10:00:00.000Z","source":"agent","kind":"agent.stats","stats":{"component":"caf\\u00e9","counters":{}} }'
+  const b = '{"id":"b","ts":"2026-11-27T10:00:00.000Z","source":"agent","kind":"agent.stats","stats":{"component":"x\\/y","counters":{"n":1.50}}}'
+  t.same(await send(`{"events":[${a},{"id":"bad"},${b},${a}]}`), { accepted: 2, rejected: 1, duplicates: 1 })
+  const c = { ...event('c'), stats: { component: 'pretty', counters: {} } }
+  t.same(await send(JSON.stringify({ events: [c] }, null, 2)), { accepted: 1, rejected: 0, duplicates: 0 })
+  await collector.close()
+  await jsonl.close()
+  t.same(readFileSync(file, 'utf8').split('\n'), [a, b, JSON.stringify(c), ''], 'a and b as sent, c (a body with line breaks) serialised')
 })

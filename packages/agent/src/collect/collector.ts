@@ -22,7 +22,9 @@ import { gunzip as gunzipCb } from 'node:zlib'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { validateEvent } from '@sidewatch/proto/schema'
 import type { Logger } from '../log'
+import type { RawBatch } from '../sinks/sink'
 import type { SinkSet } from '../sinks/sink-set'
+import { eventSlices } from './event-slices'
 
 const gunzip = promisify(gunzipCb)
 export const EVENTS_PATH = '/v1/events'
@@ -129,27 +131,37 @@ export class Collector {
       }
       const list = (body as { events?: unknown } | null)?.events
       if (!Array.isArray(list)) { answer(400, { error: 'SW_ERR_BAD_FRAME: the body is {"events": [...]}' }); return }
-      await (this.#chain = this.#chain.then(() => this.#store(list, answer)))
+      // Each event's text as sent, for sinks that store JSON as it is (not when the body has line
+      // breaks: a jsonl line must not hold one).
+      const slices = text.includes(0x0a) || text.includes(0x0d) ? undefined : eventSlices(text)
+      await (this.#chain = this.#chain.then(() => this.#store(list, slices?.length === list.length ? slices : undefined, answer)))
     } catch (err) {
       this.#log.error({ err }, 'collect: request failed')
       if (!res.headersSent) answer(500, { error: 'internal error' })
     }
   }
 
-  async #store (list: unknown[], answer: (status: number, body: Record<string, unknown>, headers?: Record<string, string>) => void): Promise<void> {
+  async #store (list: unknown[], slices: Buffer[] | undefined, answer: (status: number, body: Record<string, unknown>, headers?: Record<string, string>) => void): Promise<void> {
     const events: SidewatchEvent[] = []
+    const raw: RawBatch & { json: Buffer[], ids: string[], kinds: string[] } = { json: [], ids: [], kinds: [] }
     let rejected = 0
     let duplicates = 0
     const ids = new Set<string>()
-    for (const e of list) {
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]
       if (validateEvent(e) !== undefined) { rejected++; continue }
-      const id = (e as SidewatchEvent).id
+      const { id, kind } = e as SidewatchEvent
       if (this.#recent.has(id) || ids.has(id)) { duplicates++; continue }
       ids.add(id)
       events.push(e as SidewatchEvent)
+      if (slices !== undefined) {
+        raw.json.push(slices[i] as Buffer)
+        raw.ids.push(id)
+        raw.kinds.push(kind)
+      }
     }
     try {
-      await this.#sinks.write(events)
+      await this.#sinks.write(events, slices === undefined ? undefined : raw)
       await this.#sinks.flush()
     } catch (err) {
       this.stats.failed++

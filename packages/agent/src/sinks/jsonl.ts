@@ -1,22 +1,25 @@
 /**
  * `jsonl:FILE` and `jsonl:-`: one JSON event per line. Lines are buffered in memory and written
  * in one append at least every FLUSH_INTERVAL_MS, when the buffer passes MAX_BUFFER_BYTES, and
- * on close.
+ * on close. Events given as their JSON (the spool's records, a collector's request) are written
+ * as they are, not parsed and serialised again.
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { AgentError } from '../errors'
-import { FLUSH_INTERVAL_MS, type Sink, type SinkContext } from './sink'
+import { FLUSH_INTERVAL_MS, type RawBatch, type Sink, type SinkContext } from './sink'
 
 const MAX_BUFFER_BYTES = 256 * 1024
 
-type Output = { write: (data: string) => Promise<void>, close: () => Promise<void> }
+type Output = { write: (data: string | Buffer) => Promise<void>, close: () => Promise<void> }
+const NEWLINE = Buffer.from('\n')
 
 export class JsonlSink implements Sink {
   readonly name: string
   #out: Output
   #ctx: SinkContext
-  #lines: string[] = []
+  /** Lines as text, or as JSON bytes each followed by NEWLINE. */
+  #lines: Array<string | Buffer> = []
   #bytes = 0
   /** Writes are chained so lines reach the file in the order they were taken. */
   #chain: Promise<void> = Promise.resolve()
@@ -41,7 +44,7 @@ export class JsonlSink implements Sink {
       throw new AgentError('SW_ERR_SINK', `cannot open jsonl sink file ${path}: ${(err as Error).message}`, { cause: err })
     }
     return new JsonlSink(`jsonl:${path}`, {
-      write: async (data) => { await handle.appendFile(data, 'utf8') },
+      write: async (data) => { await handle.appendFile(data) },
       close: () => handle.close(),
     }, ctx)
   }
@@ -58,9 +61,20 @@ export class JsonlSink implements Sink {
     if (this.#bytes >= MAX_BUFFER_BYTES) await this.flush()
   }
 
+  /** The events' JSON as it is, a line each. Kept (not copied) until the flush that writes it, which a spool's pump waits for. */
+  async writeRaw ({ json }: RawBatch): Promise<void> {
+    if (this.#closed) throw new AgentError('SW_ERR_SINK', `${this.name} is closed`)
+    for (const line of json) {
+      this.#lines.push(line, NEWLINE)
+      this.#bytes += line.length + 1
+    }
+    if (this.#bytes >= MAX_BUFFER_BYTES) await this.flush()
+  }
+
   flush (): Promise<void> {
     if (this.#lines.length > 0) {
-      const data = this.#lines.join('')
+      const lines = this.#lines
+      const data = lines.every((l) => typeof l === 'string') ? lines.join('') : Buffer.concat(lines.map((l) => typeof l === 'string' ? Buffer.from(l) : l))
       this.#lines = []
       this.#bytes = 0
       this.#chain = this.#chain.catch(() => {}).then(() => this.#out.write(data))

@@ -4,7 +4,7 @@
  */
 import type { SidewatchEvent } from '@sidewatch/proto'
 import type { Logger } from '../log'
-import type { Sink } from './sink'
+import type { RawBatch, Sink } from './sink'
 
 export class SinkSet {
   readonly sinks: readonly Sink[]
@@ -15,9 +15,13 @@ export class SinkSet {
     this.#log = log
   }
 
-  async write (events: readonly SidewatchEvent[]): Promise<void> {
+  /**
+   * `raw`, when given, is the same events as their JSON (the collector's, as received): sinks
+   * that take JSON as it is get that instead of serialising the events again.
+   */
+  async write (events: readonly SidewatchEvent[], raw?: RawBatch): Promise<void> {
     if (events.length === 0) return
-    const results = await Promise.allSettled(this.sinks.map((sink) => sink.write(events)))
+    const results = await Promise.allSettled(this.sinks.map((sink) => raw !== undefined && sink.writeRaw !== undefined ? sink.writeRaw(raw) : sink.write(events)))
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed.length > 0) throw failed[0]?.reason
   }

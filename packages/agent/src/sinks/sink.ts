@@ -17,8 +17,8 @@ export interface Sink {
    * For sinks that send the events' JSON on as it is: the same as write() for events given as
    * their JSON (what the spool holds), with each one's id and kind. The spool's pumps use it when
    * a sink has it, and then nothing is parsed. The buffers are lent: the pump reads later
-   * batches into the same memory once the returned promise settles, so a sink that holds on to
-   * them longer (a send queue that outlives a failed write) copies them.
+   * batches into the same memory once this write and the flush after it have settled, so a sink
+   * that holds on to them longer (a send queue that outlives a failed write) copies them.
    */
   writeRaw?: (batch: RawBatch) => Promise<void>
   /**
