@@ -3,6 +3,7 @@
 // being merely old.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import t from 'tap'
 import type { SidewatchEvent } from '@sidewatch/proto'
 import { Collector, EVENTS_PATH } from '../src/collect/collector'
@@ -69,4 +70,18 @@ t.test('a jsonl sink stores each valid, new event\'s text as it was sent, or ser
   await collector.close()
   await jsonl.close()
   t.same(readFileSync(file, 'utf8').split('\n'), [a, b, JSON.stringify(c), ''], 'a and b as sent, c (a body with line breaks) serialised')
+})
+
+t.test('gzip bodies: inflated in large chunks, and one that inflates past the bound is a 413', async (t) => {
+  const sink = new MemorySink()
+  const collector = await Collector.start({ host: '127.0.0.1', port: 0, keys: ['k'], sinks: new SinkSet([sink], log), log })
+  t.teardown(() => collector.close())
+  const post = (body: Buffer): Promise<Response> => fetch(collector.url + EVENTS_PATH, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json', 'content-encoding': 'gzip' }, body })
+  const ids = Array.from({ length: 3000 }, (_, i) => `ev-${i}`) // ~300 KB of JSON: more than one chunk
+  const ok = await post(gzipSync(JSON.stringify({ events: ids.map(event) })))
+  t.same([ok.status, await ok.json()], [200, { accepted: 3000, rejected: 0, duplicates: 0 }])
+  t.same(sink.ids, ids)
+  const bomb = await post(gzipSync(Buffer.alloc(65 * 1024 * 1024, 0x20))) // 65 MiB of spaces in ~65 KB
+  t.equal(bomb.status, 413)
+  t.match(await bomb.json(), { error: /SW_ERR_FRAME_TOO_LARGE: over \d+ bytes decompressed/ })
 })

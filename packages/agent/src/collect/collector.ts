@@ -31,6 +31,11 @@ export const EVENTS_PATH = '/v1/events'
 const MAX_BODY = 16 * 1024 * 1024
 const MAX_EVENTS_BYTES = 64 * 1024 * 1024
 const RECENT_IDS = 200_000
+/**
+ * Bytes zlib inflates into at a time: every chunk is a trip from the thread pool to the event
+ * loop and a copy there. A 1,000-event batch is ~500 KB: 2 chunks instead of zlib's 16 KiB's 30.
+ */
+const GUNZIP_CHUNK = 256 * 1024
 
 export interface CollectorOptions {
   host: string
@@ -116,7 +121,7 @@ export class Collector {
       if (raw === undefined) { answer(413, { error: `SW_ERR_FRAME_TOO_LARGE: the body is over ${MAX_BODY} bytes` }); return }
       let text: Buffer
       try {
-        text = req.headers['content-encoding'] === 'gzip' ? await gunzip(raw, { maxOutputLength: MAX_EVENTS_BYTES }) : raw
+        text = req.headers['content-encoding'] === 'gzip' ? await gunzip(raw, { maxOutputLength: MAX_EVENTS_BYTES, chunkSize: GUNZIP_CHUNK }) : raw
       } catch (err) {
         const big = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
         answer(big ? 413 : 400, { error: big ? `SW_ERR_FRAME_TOO_LARGE: over ${MAX_EVENTS_BYTES} bytes decompressed` : `SW_ERR_BAD_FRAME: not gzip: ${(err as Error).message}` })
