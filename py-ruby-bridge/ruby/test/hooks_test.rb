@@ -94,6 +94,28 @@ class HooksTest < Minitest::Test
     end
   end
 
+  # The File.read and File.new hooks name their optional arguments: each shape still reaches
+  # Ruby as given (left out stays left out), and so does a file descriptor or a pipe.
+  def test_file_hooks_pass_every_argument_shape_through
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, 'shapes.txt')
+      File.write(path, 'abcdef')
+      assert_equal ['abcdef', 'ab', 'cd', 'abcdef'.b, 'abc'], [File.read(path), File.read(path, 2), File.read(path, 2, 2), File.read(path, mode: 'rb'), IO.read(path, 3, encoding: 'UTF-8')]
+      assert_equal [Encoding::BINARY, 'bc'], [File.binread(path).encoding, File.binread(path, 2, 1)]
+      assert_equal 'hi', IO.read('| echo hi').chomp
+      File.new(File.join(dir, 'new.txt'), 'w', 0o600) { nil }.close
+      assert_equal 0o600, File.stat(File.join(dir, 'new.txt')).mode & 0o777
+      assert_equal 'abcdef', File.open(path, mode: 'r', &:read)
+      assert_equal 'ab', File.open(path, 'r') { |f| f.read(2) }
+      File.open(File.join(dir, 'perm.txt'), File::WRONLY | File::CREAT, perm: 0o640) { |f| f.write('x') }
+      assert_equal 0o640, File.stat(File.join(dir, 'perm.txt')).mode & 0o777
+      fd = IO.sysopen(path)
+      assert_equal 'abcdef', File.new(fd, 'r').read
+      assert_raises(ArgumentError) { File.new(path, 'r', 0o644, 1) }
+      assert_raises(TypeError) { File.read(path, 'x') }
+    end
+  end
+
   def test_net_http_calls_on_a_new_connection_are_reported
     server = WEBrick::HTTPServer.new(BindAddress: '127.0.0.1', Port: 0, Logger: WEBrick::Log.new(File::NULL), AccessLog: [])
     server.mount_proc('/hello') { |_, res| res.body = 'ok' }

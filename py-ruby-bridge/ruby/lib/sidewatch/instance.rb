@@ -16,6 +16,7 @@ module Sidewatch
 
     def initialize(config)
       @config = config
+      @http_all = config.http_events == 'all'
       Redact.names = config.redact
       @identity = Reporter::Identity.new(config.service, { 'name' => 'ruby', 'version' => RUBY_VERSION }, Process.pid, host_name)
       @client = Reporter::Client.new(config, @identity)
@@ -28,7 +29,7 @@ module Sidewatch
     end
 
     def http_all?
-      @config.http_events == 'all'
+      @http_all
     end
 
     def report(event)

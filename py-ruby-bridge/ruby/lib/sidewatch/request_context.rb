@@ -10,6 +10,8 @@ module Sidewatch
   # request makes. Inputs are flattened from the Rack env only when a sink call first looks.
   class RequestContext
     KEY = :sidewatch_request
+    ROUTES = {}
+    MAX_ROUTES = 1024
     ID_PREFIX = SecureRandom.hex(8)
     @counter = 0
     @counter_lock = Mutex.new
@@ -107,12 +109,15 @@ module Sidewatch
       own
     end
 
-    # The route template when a framework knows it: Sinatra's `GET /users/:id` -> `/users/:id`.
+    # The route template when a framework knows it: Sinatra's `GET /users/:id` -> `/users/:id`
+    # (remembered for the next request of the same route, at most MAX_ROUTES of them).
     def route
       return @route unless @route.nil?
 
       sinatra = @env['sinatra.route']
-      sinatra.is_a?(String) ? sinatra.split(' ', 2).last : nil
+      return nil unless sinatra.is_a?(String)
+
+      ROUTES[sinatra] || remember_route(sinatra)
     end
 
     def client
@@ -124,6 +129,14 @@ module Sidewatch
       port = @env['SERVER_PORT'].to_i
       addr = @env['SERVER_ADDR'] || @env['SERVER_NAME']
       addr.nil? ? nil : { 'address' => addr.to_s[0, 64], 'port' => port }
+    end
+
+    private
+
+    def remember_route(sinatra)
+      template = sinatra.split(' ', 2).last.freeze
+      ROUTES[sinatra] = template if ROUTES.length < MAX_ROUTES
+      template
     end
   end
 end

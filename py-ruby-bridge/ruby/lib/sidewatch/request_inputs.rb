@@ -104,6 +104,10 @@ module Sidewatch
     # a NUL, `..`, `file:`.
     MAY_MOVE = %r{[/~%\\\0]|\.\.|file:}.freeze
 
+    # A header value is one input as it stands (percent-decoded forms included): it can move a
+    # path when it starts with `/`, `~/` or `file:`, or holds `%`, `..` or a NUL.
+    HEADER_MAY_MOVE = %r{\A(?:/|~/|file:)|%|\.\.|\0}.freeze
+
     # True when no input but the path (and route params) can hold a value that moves a path: see
     # RequestContext#path_inputs. A request with a form or JSON body is not looked into.
     def only_path_can_move?(env)
@@ -122,9 +126,8 @@ module Sidewatch
       true
     end
 
-    # A header value is one input as it stands (percent-decoded forms included).
     def header_may_move?(value)
-      value.start_with?('/', '~/', 'file:') || value.include?('%') || value.include?('..') || value.include?("\0")
+      HEADER_MAY_MOVE.match?(value)
     end
 
     # User-Agent, Referer and every X-* header but the secret ones (X-Forwarded-For included).

@@ -40,13 +40,14 @@ module Sidewatch
       perform(call, nil, report) { yield }
     end
 
-    def fs(call)
+    # `label`: the file's sensitive-path label (SensitivePaths.label of call.resolved), when the
+    # hook already knows it.
+    def fs(call, label = Detectors::SensitivePaths.label(call.resolved))
       sw = instance
       return yield if sw.nil?
 
       judge(sw, call, call.sink, path_only: true) { |inputs| Detectors::PathTraversal.detect(call.path, call.resolved, inputs, call.op) }
-      notable = call.attack || Detectors::SensitivePaths.label(call.resolved)
-      return yield unless notable
+      return yield unless call.attack || label
 
       report = -> { report_in_request(sw) { |id| Reporter::Events.fs(sw.identity, call, id) } }
       perform(call, nil, report) { yield }

@@ -14,25 +14,41 @@ module Sidewatch
     module PathTraversal
       module_function
 
+      # A raw input value that can move a path, or decode to one, has one of these: `%`, `..`, a
+      # NUL, or a `/`, `~/` or `file:` start. The usual input has none and is skipped at once.
+      MAY_MOVE = %r{%|\.\.|\0|\A(?:/|~/|file:)}.freeze
+
       def detect(path, resolved, inputs, op = nil)
         inputs.each do |input|
           raw = input.value
-          # The usual input: its only form is itself, and it cannot move a path.
-          next unless raw.include?('%') || raw.start_with?('/', '~/', 'file:') || raw.include?('..') || raw.include?("\0")
+          next unless MAY_MOVE.match?(raw)
 
-          DecodedValues.of(input).each do |value|
-            next unless can_move_path?(value)
-
-            nul = value.index("\0")
-            reason = if !nul.nil? && path.include?(value[0..nul])
-                       'input holds a NUL byte that would cut the path short'
-                     else
-                       traversal(path, resolved, value)
-                     end
-            return Finding.new('path_traversal', input, resolved, op.nil? ? reason : "#{op}: #{reason}") unless reason.nil?
+          # Without `%` the value is its only form (DecodedValues.of would be [raw]).
+          if raw.include?('%')
+            DecodedValues.of(input).each do |value|
+              reason = moved_by(path, resolved, value)
+              return finding(input, resolved, op, reason) unless reason.nil?
+            end
+          else
+            reason = moved_by(path, resolved, raw)
+            return finding(input, resolved, op, reason) unless reason.nil?
           end
         end
         nil
+      end
+
+      # Why `value` moved the path, or nil.
+      def moved_by(path, resolved, value)
+        return nil unless can_move_path?(value)
+
+        nul = value.index("\0")
+        return 'input holds a NUL byte that would cut the path short' if !nul.nil? && path.include?(value[0..nul])
+
+        traversal(path, resolved, value)
+      end
+
+      def finding(input, resolved, op, reason)
+        Finding.new('path_traversal', input, resolved, op.nil? ? reason : "#{op}: #{reason}")
       end
 
       def can_move_path?(value)

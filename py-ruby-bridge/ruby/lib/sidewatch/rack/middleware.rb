@@ -73,7 +73,8 @@ module Sidewatch
       end
 
       def remarkable?(ctx)
-        ctx.notable || ctx.blocked || [401, 403].include?(ctx.status) || ctx.status.to_i >= 500
+        status = ctx.status.to_i
+        ctx.notable || ctx.blocked || status == 401 || status == 403 || status >= 500
       end
 
       def forbidden(ctx, env)

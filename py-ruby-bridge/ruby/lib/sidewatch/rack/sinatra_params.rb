@@ -32,11 +32,21 @@ module Sidewatch
         ::Sinatra::Base.prepend(RouteEval)
       end
 
-      # The params of a Sinatra app instance that came from the path, not the query or form.
+      # The params of a Sinatra app instance that came from the path, not the query or form (nil
+      # when there are none: the usual route has only query params).
       def from_path(app)
         params = app.params
+        return nil if params.empty?
+
         request = app.request
-        params.reject { |k, _| request.GET.key?(k) || (request.form_data? && request.POST.key?(k)) }
+        query = request.GET
+        path = nil
+        params.each do |key, value|
+          next if query.key?(key) || (request.form_data? && request.POST.key?(key))
+
+          (path ||= {})[key] = value
+        end
+        path
       end
     end
   end
