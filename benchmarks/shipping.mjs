@@ -13,7 +13,9 @@
 //            issue's "into the nats and https sinks"; `nats` and `https` one sink each. Every
 //            (clients, sinks) pair is one run with fresh servers and agent.
 //   agent:   sidewatch-agent run (rules on, capture and /proc scanning off so only the clients'
-//            events flow)
+//            events flow), with a fresh spool per run (--data-dir in the run's directory: the
+//            default one, shared, held an earlier run's last segment, which each new sink —
+//            a new port, a new name — was sent again and counted as delivered)
 //   timed:   from the clients' start until every back end of the run holds every event
 //   RSS:     the agent's VmHWM from /proc at the end; CPU: each process's from /proc
 // Goal: at least 50,000 events/s, agent RSS under 200 MB.
@@ -120,7 +122,7 @@ async function run (variant, sinks, dir) {
     process.env.SIDEWATCH_CA_FILE = cert
   }
   if (process.env.BENCH_SHIP_LOCAL) specs.push(`jsonl:${join(dir, 'local.jsonl')}`)
-  const agent = await startAgent(dir, specs, 'bench', ['--capture', 'off', '--proc', 'off'])
+  const agent = await startAgent(dir, specs, 'bench', ['--capture', 'off', '--proc', 'off', '--data-dir', join(dir, 'data')])
   if (useNats) {
     nc = await connect({ servers: specs[0].replace('nats://', '') })
     jsm = await nc.jetstreamManager()
