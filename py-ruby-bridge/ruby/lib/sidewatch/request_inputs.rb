@@ -4,6 +4,7 @@ require 'json'
 require_relative 'detectors/finding'
 require_relative 'detectors/decoded_values'
 require_relative 'redact'
+require_relative 'x_headers'
 
 module Sidewatch
   # The request's inputs as flattened, bounded `Input`s with dotted names, in node-asm's order:
@@ -16,7 +17,6 @@ module Sidewatch
     MAX_BODY = 1024 * 1024
     # Rack env key -> input name, for the headers taken besides any X-* one.
     INPUT_HEADERS = { 'HTTP_USER_AGENT' => 'headers.user-agent', 'HTTP_REFERER' => 'headers.referer' }.freeze
-    SECRET_X_HEADERS = %w[HTTP_X_API_KEY HTTP_X_AUTH_TOKEN].freeze
     Input = Detectors::Input
 
     module_function
@@ -98,7 +98,6 @@ module Sidewatch
       Detectors::DecodedValues.percent_decode_lenient(text.tr('+', ' '))
     end
 
-    X_HEADER = /\AHTTP_X_/.freeze
     # Raw text (a query string, a cookie header) none of whose values, decoded, can move a path has
     # none of these: `/` (a value may start with it), `~`, `%` and `\\` (they decode to anything),
     # a NUL, `..`, `file:`.
@@ -113,25 +112,20 @@ module Sidewatch
     def only_path_can_move?(env)
       return false if env['rack.request.form_hash'].is_a?(Hash)
 
-      type = env['CONTENT_TYPE'].to_s
-      return false if type.include?('json') || type.start_with?('application/x-www-form-urlencoded')
+      type = env['CONTENT_TYPE']
+      return false if !type.nil? && (type.to_s.include?('json') || type.to_s.start_with?('application/x-www-form-urlencoded'))
+      return false if may_move?(env['QUERY_STRING'], MAY_MOVE) || may_move?(env['HTTP_COOKIE'], MAY_MOVE)
+      # The INPUT_HEADERS, then the X-* ones.
+      return false if may_move?(env['HTTP_USER_AGENT'], HEADER_MAY_MOVE) || may_move?(env['HTTP_REFERER'], HEADER_MAY_MOVE)
 
-      query = env['QUERY_STRING']
-      return false if query.is_a?(String) && MAY_MOVE.match?(query)
-
-      cookie = env['HTTP_COOKIE']
-      return false if cookie.is_a?(String) && MAY_MOVE.match?(cookie)
-
-      each_input_header(env) { |_, value| return false if header_may_move?(value) }
-      true
+      XHeaders.of(env).none? { |key| may_move?(env[key], HEADER_MAY_MOVE) }
     end
 
-    def header_may_move?(value)
-      HEADER_MAY_MOVE.match?(value)
+    def may_move?(value, pattern)
+      value.is_a?(String) && pattern.match?(value)
     end
 
     # User-Agent, Referer and every X-* header but the secret ones (X-Forwarded-For included).
-    # The env is scanned by Array#grep (in C): a request's env has dozens of keys.
     def add_headers(inputs, env)
       each_input_header(env) { |key, value| add_one(inputs, 'headers', INPUT_HEADERS[key] || "headers.#{key[5..].downcase.tr('_', '-')}", value) }
     end
@@ -142,9 +136,7 @@ module Sidewatch
         value = env[key]
         yield key, value if value.is_a?(String)
       end
-      env.keys.grep(X_HEADER).each do |key|
-        next if SECRET_X_HEADERS.include?(key)
-
+      XHeaders.of(env).each do |key|
         value = env[key]
         yield key, value if value.is_a?(String)
       end

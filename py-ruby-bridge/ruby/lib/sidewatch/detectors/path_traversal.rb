@@ -21,7 +21,7 @@ module Sidewatch
       def detect(path, resolved, inputs, op = nil)
         inputs.each do |input|
           raw = input.value
-          next unless MAY_MOVE.match?(raw)
+          next if !MAY_MOVE.match?(raw) || elsewhere?(path, resolved, raw)
 
           # Without `%` the value is its only form (DecodedValues.of would be [raw]).
           if raw.include?('%')
@@ -35,6 +35,14 @@ module Sidewatch
           end
         end
         nil
+      end
+
+      # An absolute value with no `%`, `..` or NUL (a request's path, mostly) is found only in a
+      # path that holds it, or when it normalises to the resolved path, which it never can when it
+      # is shorter than that path: most such values are ruled out here without being looked into.
+      def elsewhere?(path, resolved, raw)
+        resolved.length > raw.length && raw.start_with?('/') && !raw.include?('%') && !raw.include?('..') &&
+          !raw.include?("\0") && !path.include?(raw)
       end
 
       # Why `value` moved the path, or nil.

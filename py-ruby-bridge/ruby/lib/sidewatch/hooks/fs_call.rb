@@ -19,11 +19,7 @@ module Sidewatch
       end
 
       def build(op, sink, text, resolved, dest, flags)
-        call = Calls::Fs.new(op, sink, text, resolved)
-        dest_text = dest.nil? ? nil : path_string(dest)
-        call.dest = dest_text unless dest_text.nil?
-        call.flags = flags_text(flags) unless flags.nil?
-        call
+        Calls::Fs.new(op, sink, text, resolved, dest.nil? ? nil : path_string(dest), flags.nil? || flags.is_a?(String) ? flags : flags_text(flags))
       end
 
       def path_string(path)

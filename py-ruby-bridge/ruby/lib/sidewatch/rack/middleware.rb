@@ -32,7 +32,15 @@ module Sidewatch
 
         ctx = RequestContext.new(env)
         env[CONTEXT] = ctx
-        response = RequestContext.with(ctx) { run(ctx, env) }
+        # RequestContext.with, without a block call on every request.
+        thread = Thread.current
+        previous = thread[RequestContext::KEY]
+        thread[RequestContext::KEY] = ctx
+        begin
+          response = run(ctx, env)
+        ensure
+          thread[RequestContext::KEY] = previous
+        end
         finish(sw, ctx, response)
       end
 
