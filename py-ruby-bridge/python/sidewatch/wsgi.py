@@ -15,7 +15,8 @@ import time
 
 from . import block_response
 from .errors import Blocked
-from .request_context import RequestContext, _current
+from .detectors.finding import RequestInput
+from .request_context import MAX_VALUE, RequestContext, _current
 from .request_inputs import MAX_BODY, add_body_inputs, add_header_inputs, add_url_inputs, wants_body
 from .runtime import _running
 from .warn import internal_error
@@ -23,11 +24,12 @@ from .warn import internal_error
 _perf_counter = time.perf_counter
 # A content type wants_body might accept (most requests have none, or text/plain from wsgiref).
 _MAY_HAVE_BODY = re.compile('json|x-www-form-urlencoded').search
-# Raw text (a query string, a cookie header, a body) none of whose values, decoded, can move a path
-# has none of these: `/` (a value may start with it), `~`, `%` and `\` (they decode to anything),
-# a NUL, `..`, `file:`.
-_MAY_MOVE = re.compile(r'[/~%\\\0]|\.\.|file:').search
-_MAY_MOVE_BYTES = re.compile(rb'[/~%\\\0]|\.\.|file:').search
+# The environ keys (after HTTP_) of the headers add_header_inputs takes besides any X-* one.
+_INPUT_KEYS = frozenset(['USER_AGENT', 'USER-AGENT', 'REFERER', 'COOKIE'])
+# The header keys add_header_inputs may take, per tuple of environ keys: clients send the same
+# header names request after request, so a process sees a few such tuples (at most this many kept).
+_header_keys_of = {}
+MAX_KEY_TUPLES = 256
 
 
 class WSGIMiddleware(object):
@@ -72,14 +74,31 @@ def _read_own(ctx):
 
 
 def _read_route_params(ctx):
-    """werkzeug (Flask) keeps its Request in the environ while the app runs; its view_args are
-    the route parameters. Re-read until they are there."""
-    req = ctx.environ.get('werkzeug.request')
-    args = getattr(req, 'view_args', None) if req is not None else None
-    if args:
-        ctx.add_inputs('params', dict(args))
+    """The route parameters, once werkzeug has them: re-read until they are there."""
+    params = _view_args(ctx.environ)
+    if params:
+        ctx.add_inputs('params', params)
         return True
     return False
+
+
+def _view_args(environ):
+    """werkzeug (Flask) keeps its Request in the environ while the app runs; its view_args are
+    the route parameters (a copy, or None)."""
+    req = environ.get('werkzeug.request')
+    args = getattr(req, 'view_args', None) if req is not None else None
+    return dict(args) if args else None
+
+
+def _may_move(text):
+    """False when raw text (a query string, a cookie header, a body; str or bytes) shows that none
+    of its values, decoded, can move a path: no `/` (a value may start with it), `~`, `%` or `\\`
+    (they decode to anything), NUL, `..` or `file:`."""
+    if isinstance(text, str):
+        return ('/' in text or '%' in text or '..' in text or '~' in text or '\\' in text or '\0' in text
+                or 'file:' in text)
+    return (b'/' in text or b'%' in text or b'..' in text or b'~' in text or b'\\' in text or b'\0' in text
+            or b'file:' in text)
 
 
 class WSGIRequest(RequestContext):
@@ -155,28 +174,30 @@ class WSGIRequest(RequestContext):
         inputs were read for another check, all of them."""
         if self._inputs is not None or not self._only_path_can_move():
             return self.inputs
-        own = RequestContext(None, None)
+        inputs = []
         path = self.path
         if path and path != '/':
-            own.add_inputs('path', path, 'path')
-        _read_route_params(_ParamsOf(self.environ, own))
-        return own._inputs or []
+            inputs.append(RequestInput('path', path[:MAX_VALUE], 'path'))
+        params = _view_args(self.environ)
+        if params:
+            own = RequestContext(None, None)
+            own._inputs, own._seen = inputs, set()
+            own.add_inputs('params', params)
+        return inputs
 
     def _only_path_can_move(self):
         query = self.query
-        if query and _MAY_MOVE(query) is not None:
+        if query and _may_move(query):
             return False
-        for key, value in self.environ.items():
-            if key[:5] == 'HTTP_':
-                rest = key[5:]
-                if rest[:1] == 'X' or rest in _INPUT_KEYS or not (rest.isupper() and rest.isascii()):
-                    # a header add_header_inputs may take (the cookie header: any of its values)
-                    if _MAY_MOVE(value) is not None if rest.lower() == 'cookie' else (
-                            value[:1] == '/' or '%' in value or '..' in value or '\0' in value
-                            or value[:2] == '~/' or value[:5] == 'file:'):
-                        return False
+        environ = self.environ
+        for key in _input_header_keys(environ):
+            value = environ[key]
+            if _may_move(value) if key[5:].lower() == 'cookie' else (
+                    value[:1] == '/' or '%' in value or '..' in value or '\0' in value
+                    or value[:2] == '~/' or value[:5] == 'file:'):
+                return False
         body = self.body
-        return not body or _MAY_MOVE_BYTES(body) is None
+        return not body or not _may_move(body)
 
     @property
     def route(self):
@@ -231,15 +252,6 @@ class WSGIRequest(RequestContext):
         return write
 
 
-class _ParamsOf(object):
-    """What _read_route_params reads and writes, for a list of inputs of its own."""
-    __slots__ = ('environ', 'add_inputs')
-
-    def __init__(self, environ, ctx):
-        self.environ = environ
-        self.add_inputs = ctx.add_inputs
-
-
 def _buffer_body(environ):
     """A form or JSON body small enough to keep is read now and handed back to the app as a
     fresh stream; anything else is left for the app to read."""
@@ -254,18 +266,35 @@ def _buffer_body(environ):
     return body
 
 
-# The environ keys (after HTTP_) of the headers add_header_inputs takes besides any X-* one.
-_INPUT_KEYS = frozenset(['USER_AGENT', 'USER-AGENT', 'REFERER', 'COOKIE'])
-
-
 def _headers(environ):
     """The request headers add_header_inputs may take, as (lower-case name, value), in environ
-    order. Upper-case ASCII keys that cannot be one of them are skipped before their name is made."""
-    for key, value in environ.items():
-        if key[:5] == 'HTTP_':
-            rest = key[5:]
-            if rest[:1] == 'X' or rest in _INPUT_KEYS or not (rest.isupper() and rest.isascii()):
-                yield rest.lower().replace('_', '-'), value
+    order. Keys that cannot be one of them are skipped before their name is made."""
+    for key in _input_header_keys(environ):
+        yield key[5:].lower().replace('_', '-'), environ[key]
+
+
+def _input_header_keys(environ):
+    """The environ keys of the headers add_header_inputs may take, in environ order (the answer is
+    kept per tuple of environ keys: a loop over the environ costs more than the rest of a check)."""
+    shape = tuple(environ)
+    try:
+        keys = _header_keys_of.get(shape)
+    except TypeError:  # an unhashable key
+        return _header_keys(shape)
+    if keys is None:
+        keys = _header_keys(shape)
+        if len(_header_keys_of) >= MAX_KEY_TUPLES:
+            _header_keys_of.clear()
+        _header_keys_of[shape] = keys
+    return keys
+
+
+def _header_keys(keys):
+    return tuple(key for key in keys if isinstance(key, str) and key[:5] == 'HTTP_' and _may_be_input(key[5:]))
+
+
+def _may_be_input(rest):
+    return rest[:1] == 'X' or rest in _INPUT_KEYS or not (rest.isupper() and rest.isascii())
 
 
 def _blocked(request, report):

@@ -16,6 +16,9 @@ def detect_path_traversal(path, resolved, inputs, op=None):
         if ('%' not in value and value[:1] != '/' and '..' not in value and value[:2] != '~/'
                 and value[:5] != 'file:' and '\0' not in value):
             continue  # the usual input: its only form is itself, and it cannot move a path
+        if (value[:1] == '/' and value != resolved and value not in path and '%' not in value and '\0' not in value
+                and '/.' not in value and '//' not in value and value[-1] != '/'):
+            continue  # an absolute normal path (the request's own, usually) that is not the file's nor in it
         for value in input_values(input):
             if not _can_move_path(value):
                 continue

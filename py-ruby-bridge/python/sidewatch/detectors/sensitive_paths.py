@@ -2,13 +2,7 @@
 environments (where Fargate tasks keep their secrets), SSH keys, AWS credentials and mounted
 secrets. Checked on resolved absolute paths with prefix and suffix tests, cheap enough for every
 open."""
-import re
-
 from . import posix_path
-
-# Every rule below needs one of these words in a segment of the path; normalising only drops
-# segments, so a path without any of them is not sensitive (one regex search for most opens).
-_MAY_BE_SENSITIVE = re.compile(r'shadow|sudoers|environ|secrets|ssh|\.aws').search
 
 _EXACT = {
     '/etc/shadow': 'password hashes',
@@ -28,7 +22,10 @@ _PREFIXES = (
 
 def is_sensitive_path(resolved):
     """A label for the kind of secret at `resolved`, or None."""
-    if _MAY_BE_SENSITIVE(resolved) is None:
+    # Every rule below needs one of these words in a segment of the path; normalising only drops
+    # segments, so a path without any of them is not sensitive (most opens end here).
+    if not ('ssh' in resolved or 'environ' in resolved or 'secrets' in resolved or 'shadow' in resolved
+            or 'sudoers' in resolved or '.aws' in resolved):
         return None
     path = posix_path.normalize(resolved) if ('//' in resolved or '/.' in resolved) else resolved
     exact = _EXACT.get(path)
