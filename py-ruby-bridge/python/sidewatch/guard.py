@@ -14,6 +14,7 @@ from .detectors import (detect_command_injection, detect_path_traversal, detect_
                         is_sensitive_path)
 from .errors import Blocked
 from .events import attack_event, exec_event, fs_event, http_client_event
+from .hooks.file_call import abspath, describe as describe_file_call
 from .request_context import _current
 
 current_request = _current.get
@@ -46,14 +47,25 @@ class Guard(object):
 
     def file(self, call):
         request = current_request()
-        finding = None
-        if request is not None:
-            finding = detect_path_traversal(call.path, call.resolved, request.path_inputs, call.op)
-        blocked = finding is not None and self._judge(finding, _file_sink(call.op), request)
+        finding = None if request is None else detect_path_traversal(call.path, call.resolved, request.path_inputs,
+                                                                     call.op)
         if finding is not None or is_sensitive_path(call.resolved) is not None:
-            if request is not None:
-                request.notable = True
-            self.report(fs_event(self.identity, call, None if request is None else request.id, blocked))
+            self._file_event(call, request, finding)
+
+    def open(self, path, args):
+        """file() for a file opened by its name (the audit event `open`, `path` text), the call
+        described only when it is reported."""
+        resolved = abspath(path)
+        request = current_request()
+        finding = None if request is None else detect_path_traversal(path, resolved, request.path_inputs, 'open')
+        if finding is not None or is_sensitive_path(resolved) is not None:
+            self._file_event(describe_file_call('open', args), request, finding)
+
+    def _file_event(self, call, request, finding):
+        blocked = finding is not None and self._judge(finding, _file_sink(call.op), request)
+        if request is not None:
+            request.notable = True
+        self.report(fs_event(self.identity, call, None if request is None else request.id, blocked))
         if blocked:
             raise request.block_error
 

@@ -2,7 +2,8 @@
 which costs one dict lookup for the events the bridge does not watch (object.__getattr__,
 sys._getframe, compile, exec, import, ... are raised far more often than the watched ones). Watched events are
 described (process_call, file_call, outbound_call) and handed to the Guard, which judges them
-against the current request and reports them. In block mode the Guard raises Blocked, and the
+against the current request and reports them; a file opened by name goes to the Guard as its
+path, described only when it is reported. In block mode the Guard raises Blocked, and the
 audited call fails with it before it happens.
 
 Audit hooks cannot be removed: stop() detaches the Guard and the hook does nothing after."""
@@ -42,6 +43,14 @@ def _file(guard, event, args):
         guard.file(call)
 
 
+def _open(guard, event, args):
+    path = args[0] if args else None
+    if type(path) is str:
+        guard.open(path, args)  # the usual open: no FileCall unless it is reported
+    else:
+        _file(guard, event, args)
+
+
 def _outbound(describe):
     def handle(guard, event, args):
         call = describe(args)
@@ -66,6 +75,7 @@ HANDLERS = {
 }
 for _name in file_call.FILE_EVENTS:
     HANDLERS[_name] = _file
+HANDLERS['open'] = _open
 
 
 _handler_of = HANDLERS.get

@@ -58,7 +58,7 @@ def describe(event, args):
         mode = args[1]
         flags = mode if isinstance(mode, str) else _flags_text(args[2] if len(args) > 2 else None)
     dest = path_text(args[dest_at]) if dest_at is not None and len(args) > dest_at else None
-    return FileCall(op, path, _abspath(path), dest, flags)
+    return FileCall(op, path, abspath(path), dest, flags)
 
 
 def _flags_text(flags):
@@ -74,16 +74,16 @@ def _flags_text(flags):
     return 'r'
 
 
-def _abspath(path):
+def abspath(path):
     """os.path.abspath, without its work for an absolute path that is already normal (the usual
     case: apps join their own absolute directory with a name)."""
     if path[:1] == '/' and path[-1] != '/' and '/.' not in path and '//' not in path:
         return path
     if '\0' in path:
-        return _nul_safe_abspath(path)
+        return _nul_safeabspath(path)
     return os.path.abspath(path)
 
 
-def _nul_safe_abspath(path):
+def _nul_safeabspath(path):
     """abspath of a path holding a NUL (the call itself will fail on it, after the check)."""
     return path if path.startswith('/') else os.getcwd() + '/' + path
