@@ -5,8 +5,19 @@
 // the Ruby process is the figure that survives a shared machine. (2) Requests per second of a
 // Sinatra app (a route reading a small file) and a plain Rack hello, both on WEBrick, without and
 // with the bridge (monitor mode, agent running), autocannon, rounds interleaved; the app
-// process's CPU per request is printed beside req/s. Goal: at most 5% fewer requests per second.
+// process's CPU per request is printed beside req/s (its kernel share, sys, apart). (3) The same
+// requests counted in instructions (valgrind callgrind, deterministic where CPU time on a shared
+// machine is not): in one process through Rack::MockRequest (the difference of 200 + N and 200
+// requests), and the whole WEBrick server process (all threads; the difference of 200 + N and 200
+// requests over CONNECTIONS keep-alive connections), and the req/s ratio the server's counts imply
+// for a CPU-bound server: user CPU scaled by the instruction ratio, sys the same with and without
+// the bridge (as benchmarks/bridge-python.mjs does). Skipped without valgrind or with
+// BENCH_INSTRUCTIONS=0; BENCH_INSTR_REQUESTS (1000), BENCH_SERVER_INSTR_REQUESTS (600). BENCH_BRIDGE_LIB:
+// the bridge's lib directory to load (to compare another checkout's).
+// Goal: at most 5% fewer requests per second.
 import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { Agent, get } from 'node:http'
 import { createRequire } from 'node:module'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,7 +34,11 @@ const SYSTEM_CALLS = Number(process.env.BENCH_SYSTEM_CALLS ?? 300)
 const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
 const CONNECTIONS = 10
-const LIB = join(root, 'py-ruby-bridge', 'ruby', 'lib')
+const INSTR_REQUESTS = Number(process.env.BENCH_INSTR_REQUESTS ?? 1000)
+const SERVER_INSTR_REQUESTS = Number(process.env.BENCH_SERVER_INSTR_REQUESTS ?? 600)
+const INSTRUCTIONS = process.env.BENCH_INSTRUCTIONS !== '0' && spawnSync('valgrind', ['--version']).status === 0
+const PATHS = { sinatra: '/menu?name=espresso', rack: '/hello?name=espresso' }
+const LIB = process.env.BENCH_BRIDGE_LIB ?? join(root, 'py-ruby-bridge', 'ruby', 'lib') // another checkout's bridge, to compare
 const CALLS_APP = join(root, 'benchmarks', 'apps', 'ruby-calls.rb')
 const HELLO_APP = join(root, 'benchmarks', 'apps', 'ruby-hello.rb')
 const REQUESTS_APP = join(root, 'benchmarks', 'apps', 'ruby-requests.rb')
@@ -63,7 +78,65 @@ function startApp (env, app, on) {
 
 function cpuMsOf (pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
+  return { user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 } // all threads
+}
+
+const collected = (err) => { const m = /Collected : (\d+)/.exec(err); return m ? Number(m[1]) : undefined }
+
+// Instructions of one in-process request (Rack::MockRequest): callgrind totals of 200 + N and of 200.
+async function instructionsPerRequest (env, app, on) {
+  const count = (n) => new Promise((resolve, reject) => {
+    const child = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'ruby', ...bridge(on), REQUESTS_APP],
+      { env: { ...env, BENCH_COUNT_APP: app, BENCH_COUNT: String(n) }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d) => { err += d })
+    child.once('exit', (code) => {
+      const total = collected(err)
+      if (code !== 0 || total === undefined) reject(new Error(`callgrind ${app} ${n}: exit ${code}\n${err.slice(-500)}`)); else resolve(total)
+    })
+  })
+  const [base, more] = await Promise.all([count(0), count(INSTR_REQUESTS)])
+  return (more - base) / INSTR_REQUESTS
+}
+
+// Exactly n GET requests over CONNECTIONS keep-alive connections; every answer must be a 200.
+async function drive (port, path, n) {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+  let sent = 0
+  const one = () => new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume()
+      res.once('end', () => res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`)))
+    }).once('error', reject)
+  })
+  const worker = async () => { while (sent < n) { sent++; await one() } }
+  try { await Promise.all(Array.from({ length: CONNECTIONS }, worker)) } finally { agent.destroy() }
+}
+
+// Instructions of one request through the whole WEBrick server: callgrind totals of 200 + N and of 200.
+async function serverInstructionsPerRequest (env, app, on) {
+  const count = async (n) => {
+    const child = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', 'ruby', ...bridge(on), HELLO_APP],
+      { env: { ...env, APP: app }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d) => { err += d })
+    const exited = once(child, 'exit')
+    try {
+      const port = await new Promise((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => { try { resolve(JSON.parse(line).port) } catch {} })
+        child.once('exit', (code) => reject(new Error(`${app} under callgrind exited ${code}: ${err.slice(-500)}`)))
+      })
+      await drive(port, PATHS[app], 200 + n)
+    } finally {
+      child.kill('SIGTERM')
+      await exited
+    }
+    const total = collected(err)
+    if (total === undefined) throw new Error(`callgrind server ${app} ${n}: no total\n${err.slice(-500)}`)
+    return total
+  }
+  const [base, more] = await Promise.all([count(0), count(SERVER_INSTR_REQUESTS)])
+  return (more - base) / SERVER_INSTR_REQUESTS
 }
 
 function load (url, seconds) {
@@ -76,13 +149,14 @@ function load (url, seconds) {
 async function measureHttp (env, app, on) {
   const { child, port } = await startApp(env, app, on)
   try {
-    const url = `http://127.0.0.1:${port}/${app === 'sinatra' ? 'menu?name=espresso' : 'hello?name=espresso'}`
+    const url = `http://127.0.0.1:${port}${PATHS[app]}`
     await load(url, 1)
     const cpu0 = cpuMsOf(child.pid)
     const res = await load(url, SECONDS)
-    const cpu = cpuMsOf(child.pid) - cpu0
+    const cpu1 = cpuMsOf(child.pid)
     if (res.non2xx > 0 || res.errors > 0) throw new Error(`${app}: ${res.non2xx} non-2xx, ${res.errors} errors`)
-    return { rps: res.requests.average, p99: res.latency.p99, cpu_us_per_req: (cpu * 1000) / res.requests.total }
+    const perRequest = (ms) => (ms * 1000) / res.requests.total
+    return { rps: res.requests.average, p99: res.latency.p99, cpu_us_per_req: perRequest(cpu1.user + cpu1.sys - cpu0.user - cpu0.sys), sys_us_per_req: perRequest(cpu1.sys - cpu0.sys) }
   } finally {
     await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') })
   }
@@ -113,6 +187,14 @@ try {
     for (const app of ['sinatra', 'rack']) {
       http[app].without.push(await measureHttp(env, app, false))
       http[app].with.push(await measureHttp(env, app, true))
+    }
+  }
+  const instr = {}
+  if (INSTRUCTIONS) {
+    for (const app of ['sinatra', 'rack']) {
+      const [w, s] = await Promise.all([instructionsPerRequest(env, app, false), instructionsPerRequest(env, app, true)])
+      const [sw, ss] = [await serverInstructionsPerRequest(env, app, false), await serverInstructionsPerRequest(env, app, true)]
+      instr[app] = { w, s, sw, ss }
     }
   }
   await stopAgent(agent)
@@ -156,9 +238,32 @@ try {
     const title = app === 'sinatra' ? 'Sinatra, File.read per req' : 'Rack hello'
     lines.push(`${title.padEnd(27)} ${`${Math.round(w.rps)} [${range(http[app].without)}]`.padEnd(22)} ${`${Math.round(s.rps)} [${range(http[app].with)}]`.padEnd(22)} ${String(ratio).padStart(5)}   ${`${w.p99}/${s.p99}`.padStart(19)}   ${`${Math.round(cpuW)}/${Math.round(cpuS)}`.padStart(27)}`)
   }
+  if (INSTRUCTIONS) {
+    lines.push('', `Instructions per request (callgrind): in one process (Rack::MockRequest, ${INSTR_REQUESTS} requests after 200) and the whole WEBrick server`,
+      `(all threads, ${SERVER_INSTR_REQUESTS} requests after 200 over ${CONNECTIONS} keep-alive connections); implied req/s ratio = CPU without /`,
+      '(user CPU without / server instruction ratio + sys CPU without), CPU from the WEBrick runs above (medians)',
+      'app                          in-process without     with   bridge +   server without       with   bridge +   ratio   sys/CPU µs   implied req/s ratio')
+    for (const app of ['sinatra', 'rack']) {
+      const { w, s, sw, ss } = instr[app]
+      const cpu = median(http[app].without.map((r) => r.cpu_us_per_req))
+      const sys = median(http[app].without.map((r) => r.sys_us_per_req))
+      const implied = cpu / ((cpu - sys) / (sw / ss) + sys)
+      Object.assign(result, { [`${app}_instr_without`]: Math.round(w), [`${app}_instr_with`]: Math.round(s),
+        [`${app}_server_instr_without`]: Math.round(sw), [`${app}_server_instr_with`]: Math.round(ss), [`${app}_server_instr_ratio`]: round(sw / ss, 3),
+        [`${app}_sys_us_per_req`]: round(sys, 1), [`${app}_implied_ratio`]: round(implied, 3) })
+      const title = app === 'sinatra' ? 'Sinatra, File.read per req' : 'Rack hello'
+      lines.push(`${title.padEnd(28)} ${String(Math.round(w)).padStart(18)} ${String(Math.round(s)).padStart(8)} ${String(Math.round(s - w)).padStart(10)} ` +
+        `${String(Math.round(sw)).padStart(16)} ${String(Math.round(ss)).padStart(10)} ${String(Math.round(ss - sw)).padStart(10)}   ${(sw / ss).toFixed(3)}   ` +
+        `${`${Math.round(sys)}/${Math.round(cpu)}`.padStart(10)}   ${implied.toFixed(3)}`)
+    }
+  } else {
+    lines.push('', '(instruction counts skipped: no valgrind or BENCH_INSTRUCTIONS=0)')
+  }
   result.goal_met = result.sinatra_ratio >= 0.95 && result.rack_ratio >= 0.95
+  if (INSTRUCTIONS) result.goal_met_implied = result.sinatra_implied_ratio >= 0.95 && result.rack_implied_ratio >= 0.95
   result.events_stored = { process_exec: stored('process.exec'), http_summary: stored('http.summary'), http_request: stored('http.request'), fs_op: stored('fs.op') }
-  lines.push(`(goal: with the bridge >= 0.95x the req/s without: ${result.goal_met ? 'met' : 'not met'}; the agent stored ${result.events_stored.process_exec} process.exec, ${result.events_stored.http_summary} http.summary, ${result.events_stored.http_request} http.request, ${result.events_stored.fs_op} fs.op events)`)
+  lines.push(`(goal: with the bridge >= 0.95x the req/s without: measured ${result.goal_met ? 'met' : 'not met'}` +
+    `${INSTRUCTIONS ? `, implied by the server's instructions ${result.goal_met_implied ? 'met' : 'not met'}` : ''}; the agent stored ${result.events_stored.process_exec} process.exec, ${result.events_stored.http_summary} http.summary, ${result.events_stored.http_request} http.request, ${result.events_stored.fs_op} fs.op events)`)
   console.log(lines.join('\n'))
   console.log(JSON.stringify(result))
 } finally {

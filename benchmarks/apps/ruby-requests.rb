@@ -3,6 +3,8 @@
 # In-process request cost for benchmarks/bridge-ruby.mjs: the Sinatra route and the Rack hello of
 # ruby-hello.rb called through Rack::MockRequest (no server, no sockets), CPU µs per request of
 # the calling thread, best of 7 batches. With the bridge when run under `ruby -rsidewatch/auto`.
+# BENCH_COUNT_APP=sinatra|rack BENCH_COUNT=N: 200 requests of that app, then N more, and nothing
+# printed (for counting instructions under callgrind: the difference of N and 0).
 require 'json'
 require 'rack'
 require 'rack/mock'
@@ -19,6 +21,13 @@ apps = {
   'sinatra' => [Rack::Builder.new { run sinatra }.to_app, '/menu?name=espresso'],
   'rack' => [Rack::Builder.new { run ->(env) { [200, { 'content-type' => 'text/plain' }, ["hello #{env['QUERY_STRING']}"]] } }.to_app, '/hello?name=espresso']
 }
+
+if ENV['BENCH_COUNT_APP']
+  app, path = apps.fetch(ENV['BENCH_COUNT_APP'])
+  env = Rack::MockRequest.env_for(path, 'HTTP_USER_AGENT' => 'bench')
+  (200 + Integer(ENV.fetch('BENCH_COUNT'))).times { app.call(env.dup) }
+  exit
+end
 
 def cpu
   Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
